@@ -1,0 +1,21 @@
+"""Use zssr from Python: arrays in, arrays out.
+
+    python examples/upscale_array.py photo.png
+"""
+
+import sys
+
+import zssr
+from zssr.io import read_image, write_image
+
+
+def progress(event: zssr.ProgressEvent) -> None:
+    if event.phase == "train" and event.iteration % 200 == 0:
+        print(f"iteration {event.iteration}: loss {event.loss:.4f}, lr {event.learning_rate:.0e}")
+
+
+image, info = read_image(sys.argv[1])                      # float32 in [0, 1]
+config = zssr.preset("ideal", seed=1)                      # or "gradual", "kernel", "real"
+result = zssr.ZSSR(config).run(image, scale=2, progress=progress)
+print(f"{result.iterations} iterations, {result.seconds:.0f} s")
+write_image("upscaled.png", result.image, info, overwrite=True)

@@ -1,0 +1,31 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def natural_image():
+    """A small natural RGB image (scikit-image's public-domain astronaut), float32 in [0, 1]."""
+    from skimage import data
+
+    img = data.astronaut()[100:164, 180:260].astype(np.float32) / 255.0
+    return img
+
+
+def shared_data_or_skip(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared benchmark data not present at {path} (only on the project machines)")
+    return path

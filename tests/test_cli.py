@@ -1,0 +1,134 @@
+import dataclasses
+import json
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from zssr import ZSSRConfig
+from zssr.cli import build_parser, config_from_args, main
+
+TINY = ["--max-iters", "3", "--depth", "3", "--width", "8", "--crop-size", "16",
+        "--test-every", "1", "--lr-slope-range", "2", "--back-projection-iters", "1", "-q"]
+
+
+@pytest.fixture
+def image_file(tmp_path, natural_image):
+    path = tmp_path / "pic.png"
+    iio.imwrite(path, (natural_image[:16, :20] * 255).round().astype(np.uint8))
+    return path
+
+
+def _value_for(field):
+    default = getattr(ZSSRConfig(), field.name)
+    if isinstance(default, bool):
+        return ([f"--no-{field.name.replace('_', '-')}"] if default
+                else [f"--{field.name.replace('_', '-')}"]), not default
+    if isinstance(default, tuple):
+        new = (3, 4) if field.name == "back_projection_iters" else (2.0, 4.0)
+        return [f"--{field.name.replace('_', '-')}", ",".join(map(str, new))], new
+    new = {"min_scale": 0.25, "leave_as_is_probability": 0.1,
+           "no_interpolate_probability": 0.2, "lr_slope_range": 300,
+           "depth": 5, "gradual_step": 0.25}.get(field.name, default * 2 + 1)
+    return [f"--{field.name.replace('_', '-')}", str(new)], type(default)(new)
+
+
+@pytest.mark.parametrize("field", dataclasses.fields(ZSSRConfig), ids=lambda f: f.name)
+def test_every_config_field_is_a_flag_that_reaches_the_config(field):
+    flag, expected = _value_for(field)
+    args = build_parser().parse_args(["x.png", *flag])
+    assert getattr(config_from_args(args), field.name) == expected
+
+
+def test_preset_and_overrides_combine():
+    args = build_parser().parse_args(["x.png", "--preset", "real", "--max-iters", "7"])
+    cfg = config_from_args(args)
+    assert cfg.noise_std == 0.0125 and cfg.max_iters == 7
+
+
+def test_scale_parsing():
+    p = build_parser()
+    assert p.parse_args(["x.png", "--scale", "2,1.5"]).scale == (2.0, 1.5)
+    assert p.parse_args(["x.png", "--scale", "3"]).scale == (3.0, 3.0)
+    for bad in ("1", "0.5", "nan", "two", "2,2,2"):
+        with pytest.raises(SystemExit) as exc:
+            p.parse_args(["x.png", "--scale", bad])
+        assert exc.value.code == 2
+
+
+def test_writes_output_and_sidecar(image_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    gt = tmp_path / "gt.png"
+    iio.imwrite(gt, np.zeros((32, 40, 3), np.uint8))
+    code = main([str(image_file), "--scale", "2", "-o", str(out), "--seed", "3",
+                 "--gt", str(gt), *TINY])
+    assert code == 0
+    png = out / "pic_zssr_x2.png"
+    meta = json.loads((out / "pic_zssr_x2.json").read_text())
+    assert iio.imread(png).shape == (32, 40, 3)
+    assert meta["seed"] == 3 and meta["config"]["seed"] == 3
+    assert meta["iterations"] == 3 and meta["final_learning_rate"] == pytest.approx(1e-3)
+    assert meta["kernel"] == "bicubic" and len(meta["input_sha256"]) == 64
+    assert meta["metrics"]["psnr_y"] > 0 and "ssim_y" in meta["metrics"]
+    assert meta["seconds"] > 0 and meta["config"]["max_iters"] == 3
+    assert not [p for p in out.iterdir() if p.name.endswith(".part")]
+    # an existing output is not replaced without --overwrite
+    assert main([str(image_file), "-o", str(out), *TINY]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert main([str(image_file), "-o", str(out), "--overwrite", *TINY]) == 0
+
+
+def test_anisotropic_output_name(image_file, tmp_path):
+    assert main([str(image_file), "--scale", "2,1.5", "-o", str(tmp_path), *TINY]) == 0
+    assert iio.imread(tmp_path / "pic_zssr_x2x1.5.png").shape == (32, 30, 3)
+
+
+def test_estimated_kernel_fails_clearly_without_fallback(image_file, tmp_path, capsys):
+    assert main([str(image_file), "--kernel", "estimated", "-o", str(tmp_path), *TINY]) == 2
+    assert "not available" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*_zssr_*"))
+
+
+@pytest.mark.parametrize("content,message", [(None, "not found"), ("bad", "cannot read"),
+                                             ("wrongkey", "no variable 'Kernel'"),
+                                             ("zeros", "positive sum")])
+def test_bad_kernel_files_are_errors(image_file, tmp_path, capsys, content, message):
+    from scipy.io import savemat
+
+    path = tmp_path / "k.mat"
+    if content == "bad":
+        path.write_text("not a mat file")
+    elif content == "wrongkey":
+        savemat(path, {"K": np.ones((3, 3))})
+    elif content == "zeros":
+        savemat(path, {"Kernel": np.zeros((3, 3))})
+    assert main([str(image_file), "--kernel", str(path), "-o", str(tmp_path), *TINY]) == 2
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.glob("*_zssr_*"))
+
+
+def test_kernel_file_is_used_and_recorded(image_file, tmp_path):
+    path = tmp_path / "k.npy"
+    np.save(path, np.ones((5, 5)) * 2.0)
+    assert main([str(image_file), "--kernel", str(path), "--preset", "kernel",
+                 "-o", str(tmp_path), *TINY]) == 0
+    meta = json.loads((tmp_path / "pic_zssr_x2.json").read_text())
+    assert meta["kernel"] == "file" and meta["kernel_normalised"] is True
+    assert meta["preset"] == "kernel" and meta["config"]["allow_rotation"] is False
+
+
+def test_missing_input_and_bad_preset(tmp_path, capsys):
+    assert main([str(tmp_path / "nope.png"), *TINY]) == 2
+    assert "no such file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["x.png", "--preset", "best"])
+    assert exc.value.code == 2
+
+
+def test_one_bad_file_does_not_stop_the_others(image_file, tmp_path, capsys):
+    broken = tmp_path / "broken.png"
+    broken.write_text("this is not a png")
+    code = main([str(broken), str(image_file), "-o", str(tmp_path / "o"), *TINY])
+    assert code == 1
+    assert (tmp_path / "o" / "pic_zssr_x2.png").exists()
+    assert "broken.png" in capsys.readouterr().err

@@ -1,0 +1,141 @@
+import numpy as np
+import pytest
+
+from zssr import ZSSR, preset, upscale
+from zssr.engine import back_projection, lr_should_drop, scale_steps
+from zssr.metrics import psnr
+from zssr.resize import imresize
+
+TINY = dict(max_iters=4, depth=3, width=8, crop_size=24, test_every=2, lr_slope_range=4,
+            back_projection_iters=(1,))
+
+
+@pytest.fixture
+def small(natural_image):
+    return natural_image[:20, :26]
+
+
+@pytest.mark.parametrize("scale,shape", [(2, (40, 52)), (1.5, (30, 39)), ((2, 1.5), (40, 39))])
+def test_end_to_end_shapes(small, scale, shape):
+    result = ZSSR(preset("ideal", **TINY)).run(small, scale)
+    assert result.image.shape == shape + (3,)
+    assert result.image.dtype == np.float32
+    assert 0 <= result.image.min() and result.image.max() <= 1
+    assert result.iterations == 4
+    assert result.final_learning_rate == pytest.approx(1e-3)
+
+
+def test_gray_input_keeps_its_layout(small):
+    gray = small.mean(axis=2)
+    out = upscale(gray, 2, config=preset("ideal", **TINY))
+    assert out.shape == (40, 52)
+
+
+def test_seeded_runs_are_reproducible(small):
+    cfg = preset("ideal", **TINY, seed=5)
+    a = ZSSR(cfg).upscale(small, 2)
+    b = ZSSR(cfg).upscale(small, 2)
+    c = ZSSR(cfg.replace(seed=6)).upscale(small, 2)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_training_beats_bicubic_on_a_natural_image(natural_image):
+    hr = natural_image[:48, :64]
+    lr = imresize(hr, 0.5)
+    cfg = preset("ideal", max_iters=120, depth=4, width=16, crop_size=48,
+                 back_projection_iters=(0,), self_ensemble=False)
+    sr = ZSSR(cfg).upscale(lr, 2)
+    bicubic = np.clip(imresize(lr, 2), 0, 1)
+    assert psnr(sr, hr, scale=2) > psnr(bicubic, hr, scale=2)
+
+
+def test_progress_callback_sees_training_and_ensemble(small):
+    events = []
+    ZSSR(preset("ideal", **TINY)).run(small, 2, progress=events.append)
+    train = [e for e in events if e.phase == "train"]
+    ens = [e for e in events if e.phase == "predict"]
+    assert [e.iteration for e in train] == [1, 2, 3, 4]
+    assert len(ens) == 8  # full geometric self-ensemble for an isotropic scale
+
+
+def test_anisotropic_scale_uses_four_transforms(small):
+    events = []
+    ZSSR(preset("ideal", **TINY)).run(small, (2, 1.5), progress=events.append)
+    assert len([e for e in events if e.phase == "predict"]) == 4
+
+
+def test_gradual_steps_match_official_recipe():
+    assert scale_steps(2, 0.5) == [(1.0, 1.5), (1.5, 1.0), (1.5, 1.5), (1.5, 2.0), (2.0, 1.5),
+                                   (2.0, 2.0)]
+    assert scale_steps(2) == [(2.0, 2.0)]
+    steps = scale_steps((2, 1.5), 0.5)
+    assert steps[-1] == (2.0, 1.5)
+    assert all(a <= 2 and b <= 1.5 for a, b in steps)
+
+
+def test_gradual_run_reports_each_step(small):
+    cfg = preset("gradual", **{**TINY, "back_projection_iters": (1, 2)})
+    result = ZSSR(cfg).run(small, 2)
+    assert [s.scale for s in result.steps] == scale_steps(2, 0.5)
+    assert [s.back_projection_iters for s in result.steps] == [1, 1, 1, 2, 2, 2]
+    assert result.image.shape == (40, 52, 3)
+
+
+def test_base_change(small):
+    cfg = preset("ideal", **TINY, gradual_step=1.0, base_change_scales=(2.0,))
+    result = ZSSR(cfg).run(small, 3)
+    assert result.image.shape == (60, 78, 3)
+
+
+def test_lr_policy_detects_plateau_and_progress():
+    iters = [0, 50, 100, 150, 200]
+    assert lr_should_drop(iters, [1.0, 0.8, 0.6, 0.4, 0.2], 1.5) is False
+    assert lr_should_drop(iters, [0.5, 0.51, 0.49, 0.5, 0.51], 1.5) is True
+    assert lr_should_drop(iters, [0.5, 0.6, 0.7, 0.8, 0.9], 1.5) is True  # rising error
+
+
+def test_lr_policy_stops_training_on_a_plateau(small):
+    cfg = preset("ideal", max_iters=400, depth=2, width=4, crop_size=16, test_every=5,
+                 lr_slope_range=25, lr_check_every=10, min_iters=10, learning_rate=1e-7,
+                 noise_std=0.05, min_learning_rate=1e-9, back_projection_iters=(0,),
+                 self_ensemble=False)
+    result = ZSSR(cfg).run(small, 2)
+    step = result.steps[0]
+    assert step.iterations < 400
+    assert step.final_learning_rate < 1e-9
+    # 1e-7 -> 1e-8 -> 1e-9 -> 1e-10, which is below the minimum: three drops, then stop.
+    assert len(step.lr_drop_iterations) == 3
+    assert step.iterations == step.lr_drop_iterations[-1] + 1
+
+
+def test_back_projection_makes_output_consistent(natural_image):
+    lr = natural_image[:24, :24]
+    sr = np.clip(imresize(lr, 2) + 0.05, 0, 1).astype(np.float32)
+    err0 = np.abs(imresize(sr, 0.5) - lr).mean()
+    err = np.abs(imresize(back_projection(sr, lr, 2, None, 5), 0.5) - lr).mean()
+    assert err < err0 / 5
+
+
+def test_kernel_arguments(small):
+    cfg = preset("kernel", **TINY)
+    k = np.ones((3, 3))
+    assert ZSSR(cfg).upscale(small, 2, kernel=k).shape == (40, 52, 3)
+    with pytest.raises(ValueError, match="one kernel per step"):
+        ZSSR(preset("gradual", **TINY)).upscale(small, 2, kernel=k)
+    with pytest.raises(ValueError, match="positive sum"):
+        ZSSR(cfg).upscale(small, 2, kernel=np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="kernel must be"):
+        ZSSR(cfg).upscale(small, 2, kernel="gaussian")
+
+
+def test_bad_inputs(small):
+    z = ZSSR(preset("ideal", **TINY))
+    with pytest.raises(TypeError, match="float"):
+        z.upscale((small * 255).astype(np.uint8), 2)
+    with pytest.raises(ValueError, match="scale"):
+        z.upscale(small, 1.0)
+    with pytest.raises(ValueError, match="scale"):
+        z.upscale(small, float("nan"))
+    with pytest.raises(ValueError, match="NaN"):
+        z.upscale(np.full((8, 8, 3), np.nan, np.float32), 2)

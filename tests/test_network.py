@@ -1,0 +1,39 @@
+import numpy as np
+
+from zssr.network import build_network, compile_network, forward
+
+
+def test_parameter_count_and_shape():
+    model = build_network(3, depth=8, width=64)
+    assert model.count_params() == 3 * 3 * 3 * 64 + 6 * 3 * 3 * 64 * 64 + 3 * 3 * 64 * 3
+    out = forward(model, np.zeros((17, 23, 3), np.float32))
+    assert out.shape == (17, 23, 3)
+
+
+def test_near_identity_at_init(natural_image):
+    model = build_network(3, init_variance=0.1, seed=3)
+    out = forward(model, natural_image)
+    assert np.abs(out - natural_image).mean() < 0.01
+
+
+def test_configurable_depth_width_and_gray():
+    model = build_network(1, depth=3, width=8)
+    assert len([layer for layer in model.layers if "conv" in layer.name]) == 3
+    assert forward(model, np.zeros((9, 9, 1), np.float32)).shape == (9, 9, 1)
+
+
+def test_weights_change_after_a_step(natural_image):
+    model = compile_network(build_network(3, depth=3, width=8, seed=1), 1e-3)
+    before = [w.copy() for w in model.get_weights()]
+    x = natural_image[None] * 0.9
+    model.train_on_batch(x, natural_image[None])
+    after = model.get_weights()
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def test_seeded_init_is_reproducible():
+    a = build_network(3, depth=3, width=8, seed=7).get_weights()
+    b = build_network(3, depth=3, width=8, seed=7).get_weights()
+    c = build_network(3, depth=3, width=8, seed=8).get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c))

@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from zssr.sampler import FatherSource, father_to_son, interpolate_son, sample_hr_father
+
+MODES = {
+    "leave_as_is": dict(leave_as_is_probability=1.0, no_interpolate_probability=0.0),
+    "no_interp": dict(leave_as_is_probability=0.0, no_interpolate_probability=1.0),
+    "affine": dict(leave_as_is_probability=0.0, no_interpolate_probability=0.0),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_father_shapes_and_range(mode, rng):
+    img = rng.random((150, 170, 3)).astype(np.float32)
+    for _ in range(10):
+        f = sample_hr_father([FatherSource(img)], rng, crop_size=64, **MODES[mode])
+        assert f.ndim == 3 and f.shape[2] == 3
+        assert 1 <= f.shape[0] <= 64 and 1 <= f.shape[1] <= 64
+        assert f.min() >= 0 and f.max() <= 1
+
+
+def test_leave_as_is_is_an_exact_crop(rng):
+    img = rng.random((100, 100, 3)).astype(np.float32)
+    f = sample_hr_father([FatherSource(img)], rng, crop_size=32, **MODES["leave_as_is"])
+    assert f.shape == (32, 32, 3)
+    # find it in the image: an exact, un-interpolated crop
+    hits = [(i, j) for i in range(69) for j in range(69)
+            if np.array_equal(img[i:i + 32, j:j + 32], f)]
+    assert len(hits) == 1
+
+
+def test_no_interp_values_are_a_permutation_of_a_crop(rng):
+    img = rng.random((50, 50, 1)).astype(np.float32)
+    f = sample_hr_father([FatherSource(img)], rng, crop_size=50, **MODES["no_interp"])
+    np.testing.assert_array_equal(np.sort(f.ravel()), np.sort(img.ravel()))
+
+
+def test_image_smaller_than_crop(rng):
+    img = rng.random((20, 30, 3)).astype(np.float32)
+    for mode in MODES:
+        f = sample_hr_father([FatherSource(img)], rng, crop_size=128, **MODES[mode])
+        assert f.shape[0] <= 30 and f.shape[1] <= 30
+        son = father_to_son(f, (2.0, 2.0), None, rng)
+        up = interpolate_son(son, (2.0, 2.0), f.shape[:2])
+        assert up.shape == f.shape
+
+
+def test_affine_scale_draw_picks_largest_needed_source(rng):
+    small = np.zeros((40, 40, 3), np.float32)
+    big = np.ones((80, 80, 3), np.float32)
+    seen = set()
+    for _ in range(40):
+        f = sample_hr_father([FatherSource(small, 1.0), FatherSource(big, 2.0)], rng,
+                             crop_size=16, min_scale=1.5, **MODES["affine"])
+        seen.add(float(f.mean()))
+    assert seen == {1.0}  # scales in [1.5, 2] can only come from the x2 source
+
+
+@pytest.mark.parametrize("scale,expected", [((2.0, 2.0), (64, 64)), ((1.5, 1.5), (86, 86)),
+                                            ((2.0, 1.5), (64, 86))])
+def test_son_shapes(scale, expected, rng):
+    father = rng.random((128, 128, 3)).astype(np.float32)
+    son = father_to_son(father, scale, None, rng)
+    assert son.shape[:2] == expected
+    assert interpolate_son(son, scale, father.shape[:2]).shape == father.shape
+
+
+def test_son_noise_and_kernel(rng):
+    father = np.full((32, 32, 3), 0.5, np.float32)
+    clean = father_to_son(father, (2.0, 2.0), None, rng)
+    noisy = father_to_son(father, (2.0, 2.0), None, rng, noise_std=0.05)
+    assert np.allclose(clean, 0.5, atol=1e-6)
+    assert 0.03 < noisy.std() < 0.07
+    k = np.ones((5, 5))
+    assert np.allclose(father_to_son(father, (2.0, 2.0), k, rng), 0.5, atol=1e-6)

@@ -1,0 +1,198 @@
+"""Configuration: one frozen dataclass, named presets, fields equal to the CLI flags.
+
+Every field of :class:`ZSSRConfig` is also a ``run_zssr.py`` flag (``max_iters`` is
+``--max-iters``) and is written into each output's JSON sidecar, so a result can be reproduced.
+The presets are the recipes of the official ZSSR configurations (Shocher et al., CVPR 2018).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ZSSRConfig", "PRESETS", "preset", "preset_names"]
+
+
+@dataclass(frozen=True)
+class ZSSRConfig:
+    """All knobs of one ZSSR run.
+
+    Parameters
+    ----------
+    max_iters : int
+        Upper bound on training iterations per scale step.
+    min_iters : int
+        Iterations that must pass after a learning-rate change before the next one may happen.
+    learning_rate : float
+        Initial Adam learning rate.
+    min_learning_rate : float
+        Training of a step stops once the rate falls below this.
+    lr_change_ratio : float
+        The rate is divided by 10 when ``-lr_change_ratio * slope < std(slope)`` of a linear fit to
+        the recent reconstruction errors, i.e. when the error no longer falls significantly.
+    lr_check_every : int
+        Iterations between learning-rate policy checks.
+    lr_slope_range : int
+        Iterations covered by the linear fit (``lr_slope_range // test_every`` error samples).
+    test_every : int
+        Iterations between reconstruction tests (the input's own son through the network).
+    depth, width : int
+        Convolution layers and channels of the residual network.
+    init_variance : float
+        Weights start as N(0, init_variance / fan_in): small, so the network starts near identity.
+    crop_size : int
+        HR-father crop side; smaller images use their whole extent.
+    noise_std : float
+        Gaussian noise added to LR sons (0 for ideal inputs, ~0.0125 for real photos).
+    leave_as_is_probability, no_interpolate_probability : float
+        Chances that a father is a plain crop, or a crop rotated by 90-degree steps / mirrored; the
+        rest are interpolated affine crops.
+    min_scale : float
+        Smallest random downscale of an affine father, relative to the input.
+    scale_diff_sigma, shear_sigma : float
+        Std of the anisotropic scale jitter and of the shear of affine fathers.
+    allow_rotation : bool
+        Rotations and mirror flips in augmentation (off for kernels without symmetry).
+    self_ensemble : bool
+        Geometric self-ensemble at prediction (8 transforms, 4 for anisotropic scales).
+    back_projection_iters : tuple of int
+        Back-projection iterations per scale step; one value applies to every step, several
+        are spread over the steps (the official gradual recipe gives one per step).
+    gradual_step : float
+        0 for one jump. Otherwise the scale grows in steps of this size, one axis at a time, as in
+        the official gradual recipe (x2 with 0.5: 1x1.5, 1.5x1, 1.5x1.5, 1.5x2, 2x1.5, 2x2).
+    base_change_scales : tuple of float
+        After the step reaching one of these (isotropic) scales, its output becomes the input.
+    init_net_for_each_step : bool
+        Re-initialise the network at every scale step instead of continuing from the last one.
+    seed : int
+        Seeds the sampler, the noise and the weight initialisation.
+    """
+
+    max_iters: int = 3000
+    min_iters: int = 256
+    learning_rate: float = 1e-3
+    min_learning_rate: float = 9e-6
+    lr_change_ratio: float = 1.5
+    lr_check_every: int = 60
+    lr_slope_range: int = 256
+    test_every: int = 50
+    depth: int = 8
+    width: int = 64
+    init_variance: float = 0.1
+    crop_size: int = 128
+    noise_std: float = 0.0
+    leave_as_is_probability: float = 0.05
+    no_interpolate_probability: float = 0.45
+    min_scale: float = 0.5
+    scale_diff_sigma: float = 0.25
+    shear_sigma: float = 0.1
+    allow_rotation: bool = True
+    self_ensemble: bool = True
+    back_projection_iters: tuple[int, ...] = (10,)
+    gradual_step: float = 0.0
+    base_change_scales: tuple[float, ...] = ()
+    init_net_for_each_step: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, message: str) -> None:
+            if not ok:
+                raise ValueError(f"invalid ZSSRConfig: {message}")
+
+        for name in ("max_iters", "lr_check_every", "lr_slope_range", "test_every", "depth",
+                     "width", "crop_size"):
+            need(int(getattr(self, name)) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
+        need(self.depth >= 2, f"depth must be >= 2, got {self.depth}")
+        need(self.min_iters >= 0, f"min_iters must be >= 0, got {self.min_iters}")
+        need(self.lr_slope_range >= 2 * self.test_every,
+             "lr_slope_range must cover at least two reconstruction tests (>= 2 * test_every)")
+        for name in ("learning_rate", "min_learning_rate", "init_variance", "lr_change_ratio"):
+            v = getattr(self, name)
+            need(math.isfinite(v) and v > 0, f"{name} must be a positive number, got {v}")
+        for name in ("noise_std", "scale_diff_sigma", "shear_sigma", "gradual_step"):
+            v = getattr(self, name)
+            need(math.isfinite(v) and v >= 0, f"{name} must be >= 0, got {v}")
+        need(0 < self.min_scale <= 1, f"min_scale must be in (0, 1], got {self.min_scale}")
+        p1, p2 = self.leave_as_is_probability, self.no_interpolate_probability
+        need(0 <= p1 and 0 <= p2 and p1 + p2 <= 1,
+             "leave_as_is_probability and no_interpolate_probability must be >= 0 and sum to <= 1")
+        need(len(self.back_projection_iters) >= 1 and min(self.back_projection_iters) >= 0,
+             f"back_projection_iters must be one or more integers >= 0, got "
+             f"{self.back_projection_iters}")
+        need(all(s > 1 for s in self.base_change_scales),
+             f"base_change_scales must all be > 1, got {self.base_change_scales}")
+        object.__setattr__(self, "back_projection_iters",
+                           tuple(int(b) for b in self.back_projection_iters))
+        object.__setattr__(self, "base_change_scales",
+                           tuple(float(b) for b in self.base_change_scales))
+
+    def replace(self, **changes: Any) -> ZSSRConfig:
+        """A copy with some fields changed (validated again)."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise TypeError(f"unknown ZSSRConfig field(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form (tuples become lists)."""
+        items = dataclasses.asdict(self).items()
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in items}
+
+
+def _ideal() -> ZSSRConfig:
+    """One jump to the target scale, bicubic kernel: the official ``X2_ONE_JUMP_IDEAL_CONF``."""
+    return ZSSRConfig()
+
+
+def _gradual() -> ZSSRConfig:
+    """Gradual SR in 0.5 steps with growing back-projection: the official
+    ``X2_GRADUAL_IDEAL_CONF`` (the paper's Set5/Set14 numbers). About six times the cost of
+    ideal."""
+    return ZSSRConfig(gradual_step=0.5, back_projection_iters=(6, 6, 8, 10, 10, 12))
+
+
+def _kernel() -> ZSSRConfig:
+    """A given (non-bicubic) kernel: no rotations or ensemble, since the kernel need not be
+    symmetric, and 2 back-projections: the official ``X2_GIVEN_KERNEL_CONF``."""
+    return ZSSRConfig(self_ensemble=False, allow_rotation=False, back_projection_iters=(2,))
+
+
+def _real() -> ZSSRConfig:
+    """Real photos (kernel plus mild unknown noise): noisy sons, gentle augmentation and no
+    back-projection, which would re-inject the noise: the official ``X2_REAL_CONF``."""
+    return ZSSRConfig(self_ensemble=False, back_projection_iters=(0,), noise_std=0.0125,
+                      allow_rotation=False, scale_diff_sigma=0.0, shear_sigma=0.0, min_scale=0.75)
+
+
+PRESETS: dict[str, Callable[[], ZSSRConfig]] = {
+    "ideal": _ideal,
+    "gradual": _gradual,
+    "kernel": _kernel,
+    "real": _real,
+}
+
+
+def preset_names() -> list[str]:
+    """Names accepted by :func:`preset` and ``--preset``."""
+    return list(PRESETS)
+
+
+def preset(name: str, **overrides: Any) -> ZSSRConfig:
+    """The named preset, optionally with some fields overridden.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a preset; the message lists the valid names.
+    """
+    try:
+        base = PRESETS[name]()
+    except KeyError:
+        raise ValueError(
+            f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}"
+        ) from None
+    return base.replace(**overrides) if overrides else base

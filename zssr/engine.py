@@ -1,0 +1,400 @@
+"""ZSSR: train an image-specific network on the image itself, then super-resolve it.
+
+The engine is pure: numpy arrays in, numpy arrays out, progress through an optional callback.
+It never prints, plots, reads or writes files.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import ZSSRConfig
+from .network import build_network, compile_network, forward
+from .resize import as_pair, downscale_with_kernel, imresize, output_shape_for
+from .sampler import FatherSource, father_to_son, interpolate_son, sample_hr_father
+
+__all__ = [
+    "ZSSR",
+    "ZSSRResult",
+    "StepReport",
+    "ProgressEvent",
+    "upscale",
+    "scale_steps",
+    "back_projection",
+    "lr_should_drop",
+]
+
+Pair = tuple[float, float]
+KernelArg = None | str | np.ndarray | Sequence[np.ndarray]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """What the engine reports to a progress callback.
+
+    ``phase`` is ``'train'`` (once per iteration) or ``'predict'`` (once per ensemble member).
+    """
+
+    phase: str
+    step: int
+    n_steps: int
+    iteration: int
+    total: int
+    loss: float = math.nan
+    learning_rate: float = math.nan
+
+
+@dataclass
+class StepReport:
+    """Record of one scale step: what was trained and how it stopped."""
+
+    scale: Pair
+    iterations: int
+    final_learning_rate: float
+    lr_drop_iterations: list[int]
+    final_loss: float
+    train_seconds: float
+    predict_seconds: float
+    back_projection_iters: int
+    reconstruction_mse: list[tuple[int, float]] = field(default_factory=list)
+
+
+@dataclass
+class ZSSRResult:
+    """Output image plus per-step reports."""
+
+    image: np.ndarray
+    scale: Pair
+    steps: list[StepReport]
+    seconds: float
+
+    @property
+    def iterations(self) -> int:
+        """Training iterations summed over steps."""
+        return sum(s.iterations for s in self.steps)
+
+    @property
+    def final_learning_rate(self) -> float:
+        """Learning rate at the end of the last step."""
+        return self.steps[-1].final_learning_rate
+
+
+def _levels(final: float, step: float) -> list[float]:
+    n = max(1, math.ceil((final - 1.0) / step - 1e-9))
+    return [min(1.0 + i * step, final) for i in range(n)] + [final]
+
+
+def scale_steps(scale: float | Sequence[float], gradual_step: float = 0.0) -> list[Pair]:
+    """Scale steps from 1 to ``scale``: one jump, or the official gradual pattern.
+
+    With ``gradual_step`` g each axis passes through 1, 1+g, ..., scale, and every level is
+    reached first on one axis, then the other, then both: for x2 with g = 0.5 that is
+    (1, 1.5), (1.5, 1), (1.5, 1.5), (1.5, 2), (2, 1.5), (2, 2).
+    """
+    sv, sh = as_pair(scale)
+    if gradual_step <= 0:
+        return [(sv, sh)]
+    lv, lh = _levels(sv, gradual_step), _levels(sh, gradual_step)
+    n = max(len(lv), len(lh))
+    lv += [lv[-1]] * (n - len(lv))
+    lh += [lh[-1]] * (n - len(lh))
+    steps: list[Pair] = []
+    for k in range(1, n):
+        for pair in ((lv[k - 1], lh[k]), (lv[k], lh[k - 1]), (lv[k], lh[k])):
+            if pair != (1.0, 1.0) and (not steps or steps[-1] != pair):
+                steps.append(pair)
+    return steps
+
+
+def _spread(values: Sequence[int], n: int) -> list[int]:
+    if len(values) == 1 or n == 1:
+        return [int(values[-1])] * n if n == 1 else [int(values[0])] * n
+    return [int(values[round(i * (len(values) - 1) / (n - 1))]) for i in range(n)]
+
+
+def lr_should_drop(iterations: Sequence[int], errors: Sequence[float], ratio: float) -> bool:
+    """The paper's learning-rate test: fit a line to recent reconstruction errors and report
+    whether the fall is no longer significant, i.e. ``-ratio * slope < std(slope)``.
+
+    The slope's standard error is the ordinary least-squares one with n - 2 degrees of freedom
+    (NumPy >= 1.16's ``polyfit(cov=True)``); NumPy of 2018 divided by n - 4 instead.
+    """
+    x = np.asarray(iterations, dtype=np.float64)
+    y = np.asarray(errors, dtype=np.float64)
+    if x.size < 3:
+        return False
+    xc = x - x.mean()
+    sxx = float(xc @ xc)
+    slope = float(xc @ (y - y.mean())) / sxx
+    residual = y - y.mean() - slope * xc
+    std = math.sqrt(float(residual @ residual) / (x.size - 2) / sxx)
+    return -ratio * slope < std
+
+
+def _downscale(image: np.ndarray, scale: Pair, kernel: np.ndarray | None,
+               output_shape: Sequence[int]) -> np.ndarray:
+    inv = (1.0 / scale[0], 1.0 / scale[1])
+    if kernel is None:
+        return imresize(image, inv, output_shape=output_shape)
+    return downscale_with_kernel(image, kernel, inv, output_shape=output_shape)
+
+
+def back_projection(sr: np.ndarray, lr: np.ndarray, scale: Sequence[float],
+                    kernel: np.ndarray | None = None, iterations: int = 1) -> np.ndarray:
+    """Iterative back-projection (Irani & Peleg 1991): make ``sr`` consistent with ``lr``.
+
+    Each iteration adds the bicubically upscaled residual ``lr - downscale(sr)``, where the
+    downscale uses ``kernel`` (bicubic when ``None``), and clips to [0, 1].
+    """
+    pair = as_pair(scale)  # type: ignore[arg-type]
+    for _ in range(iterations):
+        residual = lr - _downscale(sr, pair, kernel, lr.shape[:2])
+        sr = np.clip(sr + imresize(residual, pair, output_shape=sr.shape[:2]), 0.0, 1.0)
+    return sr
+
+
+def _transform(image: np.ndarray, k: int) -> np.ndarray:
+    out = np.rot90(image, k % 4)
+    return out[:, ::-1] if k >= 4 else out
+
+
+def _untransform(image: np.ndarray, k: int) -> np.ndarray:
+    out = image[:, ::-1] if k >= 4 else image
+    return np.rot90(out, -(k % 4))
+
+
+def _check_image(image: np.ndarray) -> tuple[np.ndarray, bool]:
+    image = np.asarray(image)
+    if not np.issubdtype(image.dtype, np.floating):
+        raise TypeError(
+            f"image must be float in [0, 1], got dtype {image.dtype}; convert with "
+            "img.astype(np.float32) / 255 (uint8) or use zssr.io.read_image"
+        )
+    squeeze = image.ndim == 2
+    if squeeze:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 3):
+        raise ValueError(f"image must be HxW, HxWx1 or HxWx3, got shape {image.shape}")
+    if not np.all(np.isfinite(image)):
+        raise ValueError("image contains NaN or infinite values")
+    return np.clip(image.astype(np.float32), 0.0, 1.0), squeeze
+
+
+def _kernels_for(kernel: KernelArg, n_steps: int) -> list[np.ndarray | None]:
+    if kernel is None or (isinstance(kernel, str) and kernel == "bicubic"):
+        return [None] * n_steps
+    if isinstance(kernel, str):
+        raise ValueError(
+            f"kernel must be None, 'bicubic', a 2-D array or a list of arrays, got {kernel!r}; "
+            "load kernel files with zssr.kernels or the CLI's --kernel PATH"
+        )
+    if isinstance(kernel, np.ndarray):
+        if n_steps != 1:
+            raise ValueError(
+                f"a kernel array fits one scale step, but this run has {n_steps} steps "
+                "(gradual SR): pass one kernel per step, or use a one-jump preset"
+            )
+        kernels = [kernel]
+    else:
+        kernels = [np.asarray(k) for k in kernel]
+        if len(kernels) != n_steps:
+            raise ValueError(f"got {len(kernels)} kernels for {n_steps} scale steps")
+    for k in kernels:
+        if k.ndim != 2 or not np.all(np.isfinite(k)) or k.sum() <= 0:
+            raise ValueError("each kernel must be a finite 2-D array with a positive sum")
+    return [np.asarray(k, dtype=np.float64) / k.sum() for k in kernels]
+
+
+class ZSSR:
+    """Zero-shot super-resolution of single images.
+
+    Parameters
+    ----------
+    config : ZSSRConfig, optional
+        The recipe; defaults to the ``ideal`` preset.
+
+    Examples
+    --------
+    >>> from zssr import ZSSR, preset
+    >>> sr = ZSSR(preset("ideal", max_iters=200)).upscale(image, scale=2)  # doctest: +SKIP
+
+    References
+    ----------
+    A. Shocher, N. Cohen, M. Irani, "Zero-Shot Super-Resolution using Deep Internal Learning",
+    CVPR 2018.
+    """
+
+    def __init__(self, config: ZSSRConfig | None = None) -> None:
+        self.config = config if config is not None else ZSSRConfig()
+
+    def upscale(
+        self,
+        image: np.ndarray,
+        scale: float | Sequence[float] = 2.0,
+        kernel: KernelArg = None,
+        *,
+        progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> np.ndarray:
+        """Super-resolve ``image`` by ``scale``; returns a float32 array in [0, 1].
+
+        See :meth:`run` for the arguments.
+        """
+        return self.run(image, scale, kernel, progress=progress).image
+
+    def run(
+        self,
+        image: np.ndarray,
+        scale: float | Sequence[float] = 2.0,
+        kernel: KernelArg = None,
+        *,
+        progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> ZSSRResult:
+        """Train on ``image`` and super-resolve it, returning the image and the training record.
+
+        Parameters
+        ----------
+        image : ndarray
+            Float HxW, HxWx1 or HxWx3 in [0, 1].
+        scale : float or (float, float)
+            Total scale factor, > 1, the same for both axes or ``(vertical, horizontal)``;
+            non-integer values are fine.
+        kernel : None, 'bicubic', 2-D array, or list of arrays
+            Downscaling kernel of the image (``None``: MATLAB bicubic). One array per scale step.
+        progress : callable, optional
+            Called with a :class:`ProgressEvent` every training iteration and ensemble pass.
+
+        Returns
+        -------
+        ZSSRResult
+            ``image`` has shape ``ceil(H * scale_v) x ceil(W * scale_h)`` and the input's layout.
+        """
+        cfg = self.config
+        sv, sh = as_pair(scale)
+        if not (math.isfinite(sv) and math.isfinite(sh)) or min(sv, sh) < 1 or max(sv, sh) <= 1:
+            raise ValueError(f"scale must be finite, >= 1 on both axes and > 1 on one, got {scale}")
+        start = time.perf_counter()
+        current, squeeze = _check_image(image)
+        steps = scale_steps((sv, sh), cfg.gradual_step)
+        kernels = _kernels_for(kernel, len(steps))
+        bp_iters = _spread(cfg.back_projection_iters, len(steps))
+        rng = np.random.default_rng(cfg.seed)
+
+        base: Pair = (1.0, 1.0)
+        sources = [FatherSource(current, 1.0)]
+        model = None
+        reports: list[StepReport] = []
+        for index, (step_scale, step_kernel, bp) in enumerate(zip(steps, kernels, bp_iters)):
+            rel = (step_scale[0] / base[0], step_scale[1] / base[1])
+            if model is None or cfg.init_net_for_each_step:
+                model = compile_network(
+                    build_network(current.shape[2], depth=cfg.depth, width=cfg.width,
+                                  init_variance=cfg.init_variance, seed=cfg.seed),
+                    cfg.learning_rate,
+                )
+            t0 = time.perf_counter()
+            report = self._train(model, sources, current, rel, step_kernel, rng, index,
+                                 len(steps), progress)
+            t1 = time.perf_counter()
+            output = self._predict(model, current, rel, step_kernel, bp, index, len(steps),
+                                   progress)
+            report.train_seconds = t1 - t0
+            report.predict_seconds = time.perf_counter() - t1
+            report.scale = step_scale
+            report.back_projection_iters = bp
+            reports.append(report)
+            if any(abs(step_scale[0] - b) < 1e-3 and abs(step_scale[1] - b) < 1e-3
+                   for b in cfg.base_change_scales):
+                current, base = output, step_scale
+                sources = [FatherSource(current, 1.0)]
+            else:
+                sources.append(FatherSource(output, min(rel)))
+        result_image = output[:, :, 0] if squeeze else output
+        return ZSSRResult(result_image, (sv, sh), reports, time.perf_counter() - start)
+
+    def _train(self, model, sources, lr_input, scale: Pair, kernel, rng, step, n_steps,
+               progress) -> StepReport:
+        cfg = self.config
+        learning_rate = cfg.learning_rate
+        model.optimizer.learning_rate.assign(learning_rate)
+        test_iters: list[int] = []
+        test_mse: list[float] = []
+        drops = [0]
+        window = cfg.lr_slope_range // cfg.test_every
+        loss = math.nan
+        iteration = 0
+        for iteration in range(cfg.max_iters):
+            hr_father = sample_hr_father(
+                sources, rng, crop_size=cfg.crop_size,
+                leave_as_is_probability=cfg.leave_as_is_probability,
+                no_interpolate_probability=cfg.no_interpolate_probability,
+                min_scale=cfg.min_scale, scale_diff_sigma=cfg.scale_diff_sigma,
+                shear_sigma=cfg.shear_sigma, allow_rotation=cfg.allow_rotation,
+            )
+            lr_son = father_to_son(hr_father, scale, kernel, rng, noise_std=cfg.noise_std)
+            interpolated = interpolate_son(lr_son, scale, hr_father.shape[:2])
+            loss = float(model.train_on_batch(interpolated[None], hr_father[None]))
+            if iteration % cfg.test_every == 0:
+                son = father_to_son(lr_input, scale, kernel, rng, noise_std=cfg.noise_std)
+                rec = np.clip(forward(model, interpolate_son(son, scale, lr_input.shape[:2])),
+                              0.0, 1.0)
+                test_iters.append(iteration)
+                test_mse.append(float(np.mean((lr_input - rec) ** 2)))
+            if ((iteration + 1) % cfg.lr_check_every == 0
+                    and iteration - drops[-1] > cfg.min_iters
+                    and lr_should_drop(test_iters[-window:], test_mse[-window:],
+                                       cfg.lr_change_ratio)):
+                learning_rate /= 10.0
+                drops.append(iteration)
+                model.optimizer.learning_rate.assign(learning_rate)
+            if progress is not None:
+                progress(ProgressEvent("train", step, n_steps, iteration + 1, cfg.max_iters,
+                                       loss, learning_rate))
+            if learning_rate < cfg.min_learning_rate:
+                break
+        return StepReport(
+            scale=scale, iterations=iteration + 1, final_learning_rate=learning_rate,
+            lr_drop_iterations=drops[1:], final_loss=loss, train_seconds=0.0,
+            predict_seconds=0.0, back_projection_iters=0,
+            reconstruction_mse=list(zip(test_iters, test_mse)),
+        )
+
+    def _predict(self, model, lr_input, scale: Pair, kernel, bp_iters, step, n_steps,
+                 progress) -> np.ndarray:
+        cfg = self.config
+        if cfg.self_ensemble:
+            # Quarter turns swap the axes, so they only fit when both axes share one scale.
+            ks = list(range(8)) if scale[0] == scale[1] else [0, 2, 4, 6]
+        else:
+            ks = [0]
+        out_shape = output_shape_for(lr_input.shape, scale)
+        outputs = []
+        for n, k in enumerate(ks):
+            x = np.ascontiguousarray(_transform(lr_input, k))
+            sr = np.clip(forward(model, interpolate_son(x, scale)), 0.0, 1.0)
+            sr = np.ascontiguousarray(_untransform(sr, k))
+            if sr.shape[:2] != out_shape:
+                # Odd sizes under a quarter turn: ceil() of swapped axes gives the same shape, so
+                # this only guards against a future change of interpolate_son.
+                raise AssertionError(f"ensemble member {k} has shape {sr.shape}, want {out_shape}")
+            outputs.append(back_projection(sr, lr_input, scale, kernel, bp_iters))
+            if progress is not None:
+                progress(ProgressEvent("predict", step, n_steps, n + 1, len(ks)))
+        almost = np.median(np.stack(outputs), axis=0) if len(outputs) > 1 else outputs[0]
+        return back_projection(almost.astype(np.float32), lr_input, scale, kernel, bp_iters)
+
+
+def upscale(
+    image: np.ndarray,
+    scale: float | Sequence[float] = 2.0,
+    kernel: KernelArg = None,
+    *,
+    config: ZSSRConfig | None = None,
+    progress: Callable[[ProgressEvent], None] | None = None,
+) -> np.ndarray:
+    """One-call ZSSR: ``ZSSR(config).upscale(image, scale, kernel)``."""
+    return ZSSR(config).upscale(image, scale, kernel, progress=progress)

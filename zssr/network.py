@@ -1,0 +1,83 @@
+"""The image-specific ZSSR network: a small fully convolutional residual net (Keras 3).
+
+``depth`` 3x3 convolutions of ``width`` channels with ReLU between them (none after the last) learn
+the residual between a bicubically interpolated LR son and its HR father. Weights start as
+N(0, init_variance / fan_in) without biases, so the untrained network is close to the identity on
+its input. Only ``keras`` APIs are used, so the model runs with the TensorFlow, JAX or PyTorch
+backend.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+__all__ = ["build_network", "compile_network", "forward"]
+
+
+def build_network(
+    channels: int = 3,
+    *,
+    depth: int = 8,
+    width: int = 64,
+    init_variance: float = 0.1,
+    seed: int = 0,
+) -> keras.Model:
+    """Build the residual FCN.
+
+    Parameters
+    ----------
+    channels : int
+        Image channels (3 for RGB, 1 for gray).
+    depth, width : int
+        Number of 3x3 convolutions and their channel count.
+    init_variance : float
+        Weight variance times fan-in at initialisation.
+    seed : int
+        Seeds each layer's initialiser.
+
+    Returns
+    -------
+    keras.Model
+        Maps an interpolated image (N, H, W, C) to its super-resolved version, same shape.
+
+    References
+    ----------
+    A. Shocher, N. Cohen, M. Irani, "Zero-Shot Super-Resolution using Deep Internal Learning",
+    CVPR 2018.
+    """
+    inputs = keras.Input(shape=(None, None, channels), name="interpolated_lr")
+    x = inputs
+    fan_in_channels = channels
+    for i in range(depth):
+        last = i == depth - 1
+        std = math.sqrt(init_variance / (3 * 3 * fan_in_channels))
+        x = keras.layers.Conv2D(
+            channels if last else width,
+            3,
+            padding="same",
+            use_bias=False,
+            activation=None if last else "relu",
+            kernel_initializer=keras.initializers.RandomNormal(stddev=std, seed=seed + i),
+            name=f"conv{i}",
+        )(x)
+        fan_in_channels = width
+    outputs = keras.layers.Add(name="residual")([inputs, x])
+    return keras.Model(inputs, outputs, name="zssr_net")
+
+
+def compile_network(model: keras.Model, learning_rate: float) -> keras.Model:
+    """Attach Adam and the L1 loss (mean absolute error), as in the paper."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss="mean_absolute_error",
+    )
+    return model
+
+
+def forward(model: keras.Model, interpolated: np.ndarray) -> np.ndarray:
+    """Run the network on one HxWxC image; returns float32 HxWxC (not clipped)."""
+    batch = np.ascontiguousarray(interpolated, dtype=np.float32)[None]
+    return keras.ops.convert_to_numpy(model(batch, training=False))[0]

@@ -1,0 +1,161 @@
+"""HR-father / LR-son training pairs drawn from the test image itself (ZSSR's internal data).
+
+An HR father is a crop of the input (or, in gradual SR, of an earlier output), possibly rotated,
+mirrored or affinely warped; its LR son is the father downscaled by the current scale with the
+current kernel, plus optional noise. The network learns son -> father and is then applied to the
+input itself, which plays the part of a son.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .resize import downscale_with_kernel, imresize, output_shape_for
+
+__all__ = ["FatherSource", "sample_hr_father", "father_to_son", "interpolate_son"]
+
+
+@dataclass(frozen=True)
+class FatherSource:
+    """An image fathers may be cropped from, and its scale relative to the current input."""
+
+    image: np.ndarray
+    base_scale: float = 1.0
+
+
+def _random_crop(image: np.ndarray, crop: int, rng: np.random.Generator) -> np.ndarray:
+    h, w = image.shape[:2]
+    ch, cw = min(crop, h), min(crop, w)
+    top = int(rng.integers(0, h - ch + 1))
+    left = int(rng.integers(0, w - cw + 1))
+    return image[top:top + ch, left:left + cw]
+
+
+def _affine_crop(
+    image: np.ndarray,
+    crop: int,
+    scale: float,
+    rng: np.random.Generator,
+    *,
+    scale_diff_sigma: float,
+    shear_sigma: float,
+    allow_rotation: bool,
+) -> np.ndarray:
+    """Cubic-interpolated crop of ``image`` scaled, jittered, sheared and rotated at random."""
+    h, w = image.shape[:2]
+    diff = float(rng.standard_normal()) * scale_diff_sigma
+    # Keep both axis scales positive whatever the jitter draws.
+    sx = max(scale + diff / 2.0, 0.05)
+    sy = max(scale - diff / 2.0, 0.05)
+    reflect = float(np.sign(rng.standard_normal()) or 1.0) if allow_rotation else 1.0
+    theta = float(rng.uniform(0.0, 2.0 * math.pi)) if allow_rotation else 0.0
+    shear_x = float(rng.standard_normal()) * shear_sigma
+    shear_y = float(rng.standard_normal()) * shear_sigma
+    ch = max(1, min(crop, int(math.floor(sy * h))))
+    cw = max(1, min(crop, int(math.floor(sx * w))))
+    c, s = math.cos(theta), math.sin(theta)
+    linear = (
+        np.array([[1.0, shear_x], [shear_y, 1.0]])
+        @ np.array([[c, s], [-s, c]])
+        @ np.diag([reflect * sx, sy])
+    )
+    # Crop centre, uniformly placed so the crop stays inside the scaled image where possible.
+    free_x, free_y = max(sx * w - cw, 0.0), max(sy * h - ch, 0.0)
+    cx = float(rng.uniform(-free_x / 2, free_x / 2)) if free_x else 0.0
+    cy = float(rng.uniform(-free_y / 2, free_y / 2)) if free_y else 0.0
+    src_centre = np.array([(w - 1) / 2.0, (h - 1) / 2.0])
+    dst_centre = np.array([(cw - 1) / 2.0 - cx, (ch - 1) / 2.0 - cy])
+    matrix = np.hstack([linear, (dst_centre - linear @ src_centre)[:, None]])
+    warped = cv2.warpAffine(
+        image, matrix, (cw, ch), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101
+    )
+    if warped.ndim == 2 and image.ndim == 3:
+        warped = warped[:, :, None]
+    return np.clip(warped, 0.0, 1.0)
+
+
+def sample_hr_father(
+    sources: Sequence[FatherSource],
+    rng: np.random.Generator,
+    *,
+    crop_size: int = 128,
+    leave_as_is_probability: float = 0.05,
+    no_interpolate_probability: float = 0.45,
+    min_scale: float = 0.5,
+    scale_diff_sigma: float = 0.25,
+    shear_sigma: float = 0.1,
+    allow_rotation: bool = True,
+) -> np.ndarray:
+    """Draw one HR father.
+
+    With probability ``leave_as_is_probability`` it is a plain random crop of the input; with
+    ``no_interpolate_probability`` a crop rotated by a multiple of 90 degrees and maybe mirrored
+    (no interpolation); otherwise an affine crop: a random scale in ``[min_scale, largest source
+    scale]`` taken from the smallest source at least that large, with anisotropic jitter, shear and
+    a random rotation, resampled with cubic interpolation.
+
+    Parameters
+    ----------
+    sources : sequence of FatherSource
+        The input (base scale 1) first, then earlier gradual outputs in increasing scale.
+    rng : numpy.random.Generator
+        Source of randomness (seeded by the caller for reproducibility).
+
+    Returns
+    -------
+    ndarray
+        HxWxC float crop, at most ``crop_size`` on each side (smaller images give smaller crops).
+    """
+    if not sources:
+        raise ValueError("need at least one father source (the input image)")
+    chooser = float(rng.random())
+    if chooser < leave_as_is_probability:
+        return _random_crop(sources[0].image, crop_size, rng)
+    if chooser < leave_as_is_probability + no_interpolate_probability:
+        image = sources[0].image
+        if allow_rotation:
+            image = np.rot90(image, int(rng.integers(4)))
+            if rng.random() < 0.5:
+                image = image[:, ::-1]
+        return np.ascontiguousarray(_random_crop(image, crop_size, rng))
+    max_scale = max(s.base_scale for s in sources)
+    scale = float(rng.uniform(min_scale, max_scale)) if max_scale > min_scale else max_scale
+    # The smallest source that is at least as large as the wanted scale.
+    source = next(s for s in sources if s.base_scale > scale - 1e-6)
+    return _affine_crop(
+        source.image, crop_size, scale / source.base_scale, rng,
+        scale_diff_sigma=scale_diff_sigma, shear_sigma=shear_sigma, allow_rotation=allow_rotation,
+    )
+
+
+def father_to_son(
+    hr_father: np.ndarray,
+    scale: Sequence[float],
+    kernel: np.ndarray | None,
+    rng: np.random.Generator,
+    *,
+    noise_std: float = 0.0,
+) -> np.ndarray:
+    """Downscale a father by ``scale`` (bicubic, or correlate-and-subsample with ``kernel``) and add
+    Gaussian noise of std ``noise_std``, clipped to [0, 1]."""
+    inv = (1.0 / scale[0], 1.0 / scale[1])
+    shape = output_shape_for(hr_father.shape, inv)
+    if kernel is None:
+        lr_son = imresize(hr_father, inv, output_shape=shape)
+    else:
+        lr_son = downscale_with_kernel(hr_father, kernel, inv, output_shape=shape)
+    if noise_std > 0:
+        lr_son = lr_son + rng.standard_normal(lr_son.shape).astype(lr_son.dtype) * noise_std
+    return np.clip(lr_son, 0.0, 1.0)
+
+
+def interpolate_son(
+    lr_son: np.ndarray, scale: Sequence[float], output_shape: Sequence[int] | None = None
+) -> np.ndarray:
+    """Bicubic upscaling of a son to its father's grid: the base the network adds a residual to."""
+    return imresize(lr_son, tuple(scale), output_shape=output_shape)
