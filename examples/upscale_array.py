@@ -14,8 +14,8 @@ def progress(event: zssr.ProgressEvent) -> None:
         print(f"iteration {event.iteration}: loss {event.loss:.4f}, lr {event.learning_rate:.0e}")
 
 
-image, info = read_image(sys.argv[1])                      # float32 in [0, 1]
+loaded = read_image(sys.argv[1])               # float32 pixels in [0, 1], alpha split off
 config = zssr.preset("ideal", seed=1)                      # or "gradual", "kernel", "real"
-result = zssr.ZSSR(config).run(image, scale=2, progress=progress)
+result = zssr.ZSSR(config).run(loaded.pixels, scale=2, progress=progress)
 print(f"{result.iterations} iterations, {result.seconds:.0f} s")
-write_image("upscaled.png", result.image, info, overwrite=True)
+write_image("upscaled.png", result.image, loaded.info, overwrite=True)  # alpha: see zssr.cli

@@ -73,8 +73,10 @@ def test_writes_output_and_sidecar(image_file, tmp_path, capsys):
     assert meta["seconds"] > 0 and meta["config"]["max_iters"] == 3
     assert not [p for p in out.iterdir() if p.name.endswith(".part")]
     # an existing output is not replaced without --overwrite
-    assert main([str(image_file), "-o", str(out), *TINY]) == 2
+    before = png.read_bytes()
+    assert main([str(image_file), "-o", str(out), "--seed", "9", *TINY]) == 1
     assert "--overwrite" in capsys.readouterr().err
+    assert png.read_bytes() == before
     assert main([str(image_file), "-o", str(out), "--overwrite", *TINY]) == 0
 
 

@@ -69,6 +69,8 @@ def test_gradual_steps_match_official_recipe():
     assert scale_steps(2, 0.5) == [(1.0, 1.5), (1.5, 1.0), (1.5, 1.5), (1.5, 2.0), (2.0, 1.5),
                                    (2.0, 2.0)]
     assert scale_steps(2) == [(2.0, 2.0)]
+    assert scale_steps(4, 0.5, explicit=(2,)) == [(2.0, 2.0), (4.0, 4.0)]
+    assert scale_steps((4, 3), explicit=(2, 3.5)) == [(2.0, 2.0), (3.5, 3.0), (4.0, 3.0)]
     steps = scale_steps((2, 1.5), 0.5)
     assert steps[-1] == (2.0, 1.5)
     assert all(a <= 2 and b <= 1.5 for a, b in steps)
@@ -139,3 +141,16 @@ def test_bad_inputs(small):
         z.upscale(small, float("nan"))
     with pytest.raises(ValueError, match="NaN"):
         z.upscale(np.full((8, 8, 3), np.nan, np.float32), 2)
+
+
+def test_tiled_prediction_equals_untiled(natural_image):
+    lr = natural_image[:40, :44]
+    cfg = preset("ideal", **{**TINY, "max_iters": 3})
+    untiled = ZSSR(cfg.replace(tile_size=0)).upscale(lr, 2)
+    tiled = ZSSR(cfg.replace(tile_size=24)).upscale(lr, 2)  # 80x88 output in 24-px tiles
+    assert np.abs(tiled - untiled).max() <= 1 / 255
+
+
+def test_gray_hxwx1_array(small):
+    out = upscale(small[:, :, :1], 2, config=preset("ideal", **TINY))
+    assert out.shape == (40, 52, 1)

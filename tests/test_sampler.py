@@ -46,15 +46,19 @@ def test_image_smaller_than_crop(rng):
         assert up.shape == f.shape
 
 
-def test_affine_scale_draw_picks_largest_needed_source(rng):
+@pytest.mark.parametrize("mode", ["affine", "no_interp"])
+def test_scale_draw_picks_smallest_large_enough_source(mode, rng):
     small = np.zeros((40, 40, 3), np.float32)
     big = np.ones((80, 80, 3), np.float32)
+    sources = [FatherSource(small, 1.0), FatherSource(big, 2.0)]
     seen = set()
     for _ in range(40):
-        f = sample_hr_father([FatherSource(small, 1.0), FatherSource(big, 2.0)], rng,
-                             crop_size=16, min_scale=1.5, **MODES["affine"])
+        f = sample_hr_father(sources, rng, crop_size=16, min_scale=0.5, **MODES[mode])
         seen.add(float(f.mean()))
-    assert seen == {1.0}  # scales in [1.5, 2] can only come from the x2 source
+    assert seen == {0.0, 1.0}  # scales in [0.5, 2]: both sources are used
+    seen = {float(sample_hr_father(sources, rng, crop_size=16, min_scale=0.5,
+                                   **MODES["leave_as_is"]).mean()) for _ in range(10)}
+    assert seen == {0.0}  # a plain crop always comes from the input
 
 
 @pytest.mark.parametrize("scale,expected", [((2.0, 2.0), (64, 64)), ((1.5, 1.5), (86, 86)),

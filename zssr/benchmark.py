@@ -51,8 +51,8 @@ def load_edsr_layout(root: str | Path, scale: int, names: list[str] | None = Non
     for hr_path in sorted(hr_dir.glob("*.png")):
         if names and hr_path.stem not in names:
             continue
-        hr, _ = read_image(hr_path)
-        lr, _ = read_image(lr_dir / f"{hr_path.stem}x{scale}.png")
+        hr = read_image(hr_path).pixels
+        lr = read_image(lr_dir / f"{hr_path.stem}x{scale}.png").pixels
         h, w = hr.shape[:2]
         hr = hr[: h - h % scale, : w - w % scale]
         if hr.shape[:2] != (lr.shape[0] * scale, lr.shape[1] * scale):

@@ -1,20 +1,26 @@
-"""Command-line front end: ``python run_zssr.py IMAGE [IMAGE ...] --scale 2``.
+"""Command-line front end: ``python run_zssr.py IMAGE|DIR|GLOB ... --scale 2 [-o OUT]``.
 
 Every ZSSRConfig field is a flag (``max_iters`` -> ``--max-iters``); flags not given keep the
-preset's value. Progress bars and messages live here, never in the engine.
+preset's value. Progress bars, messages, folders and exit codes live here, never in the engine.
+Exit codes: 0 all done (or skipped), 1 some image failed, 2 usage error, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import glob
 import hashlib
 import math
+import os
 import platform
+import re
+import signal
 import sys
 import time
 import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +29,9 @@ import numpy as np
 from . import __version__
 from .config import ZSSRConfig, preset, preset_names
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_MAX_PIXELS = 50_000_000
+_OUTPUT_NAME = re.compile(r"_zssr_x[0-9.]+(x[0-9.]+)?$")
 
 
 class UsageError(Exception):
@@ -132,11 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="run_zssr.py",
         description="Zero-shot super-resolution (ZSSR, Shocher et al. CVPR 2018): trains a small "
                     "network on each input image alone, then upscales it.",
-        epilog="Example: python run_zssr.py photo.png --scale 2 -o out/. Outputs "
-               "<stem>_zssr_x<scale>.png and a .json sidecar with the config, seed, iterations, "
-               "learning rate, timings and (with --gt) PSNR/SSIM.",
+        epilog="Examples: python run_zssr.py photo.png --scale 2; python run_zssr.py photos/ "
+               "'scans/*.tif' -o out/ --skip-existing. Each output <stem>_zssr_x<scale>.png "
+               "(.tif for float inputs) gets a .json sidecar with the config, seed, iterations, "
+               "learning rate, timings, provenance and (with --gt) PSNR/SSIM. Exit codes: 0 ok, "
+               "1 an image failed (the others are still done), 2 usage error, 130 interrupted.",
     )
-    parser.add_argument("inputs", nargs="+", metavar="IMAGE", help="input image file(s)")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="image files, folders (searched recursively) or glob patterns")
     parser.add_argument("--scale", type=parse_scale, default=(2.0, 2.0),
                         help="upscaling factor, e.g. 2, 1.5, or 2,1.5 for vertical,horizontal "
                              "(default: 2)")
@@ -146,11 +157,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", default="ideal", choices=preset_names(),
                         help="named recipe (default: ideal); flags below override its fields")
     parser.add_argument("-o", "--output-dir", default=None,
-                        help="folder for outputs (default: next to each input)")
+                        help="folder for outputs, mirroring the input folders' structure "
+                             "(default: next to each input)")
     parser.add_argument("--gt", default=None,
                         help="ground-truth HR image: report PSNR-Y/SSIM-Y (one input only)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace existing outputs (default: refuse)")
+    existing = parser.add_mutually_exclusive_group()
+    existing.add_argument("--overwrite", action="store_true",
+                          help="replace existing outputs (default: refuse)")
+    existing.add_argument("--skip-existing", action="store_true",
+                          help="skip inputs whose output exists (resume an interrupted batch)")
+    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                        help="refuse inputs whose output would exceed this many pixels "
+                             f"(default: {DEFAULT_MAX_PIXELS:,})")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or messages")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("--version", action="version", version=f"zssr {__version__}")
@@ -184,24 +202,50 @@ def _sha256(path: Path) -> str:
 
 
 def _versions() -> dict[str, str]:
+    import cv2
     import keras
+    import scipy
 
     out = {"zssr": __version__, "python": platform.python_version(), "numpy": np.__version__,
-           "keras": keras.__version__, "keras_backend": keras.backend.backend()}
-    try:
+           "scipy": scipy.__version__, "opencv": cv2.__version__, "keras": keras.__version__,
+           "keras_backend": keras.backend.backend()}
+    if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         out["tensorflow"] = tf.__version__
-    except ImportError:
-        pass
+    elif keras.backend.backend() == "jax":
+        import jax
+
+        out["jax"] = jax.__version__
     return out
 
 
-class _Progress:
-    """tqdm bars fed by the engine's progress events."""
+def _device() -> str:
+    import keras
 
-    def __init__(self, name: str, quiet: bool) -> None:
-        self.name, self.quiet, self.bar, self.key = name, quiet, None, None
+    backend = keras.backend.backend()
+    try:
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_logical_devices("GPU")
+            return f"GPU ({', '.join(d.name for d in gpus)})" if gpus else "CPU"
+        if backend == "jax":
+            import jax
+
+            return ", ".join(str(d) for d in jax.devices())
+    except Exception:  # device listing is informative only
+        pass
+    return backend
+
+
+class _Progress:
+    """tqdm bars fed by the engine's progress events (one bar per image and phase)."""
+
+    def __init__(self, name: str, quiet: bool, position: int = 0) -> None:
+        self.name, self.quiet, self.position = name, quiet, position
+        self.bar: Any = None
+        self.key: Any = None
 
     def __call__(self, event: Any) -> None:
         if self.quiet:
@@ -216,8 +260,8 @@ class _Progress:
             label = "train" if event.phase == "train" else "ensemble"
             self.bar = tqdm(total=event.total, desc=f"{self.name}{step} {label}",
                             unit="it" if event.phase == "train" else "pass",
-                            leave=False, dynamic_ncols=True, file=sys.stderr)
-        assert self.bar is not None
+                            leave=False, dynamic_ncols=True, file=sys.stderr,
+                            position=self.position)
         self.bar.update(event.iteration - self.bar.n)
         if event.phase == "train" and event.iteration % 10 == 0:
             self.bar.set_postfix(loss=f"{event.loss:.4f}", lr=f"{event.learning_rate:.0e}",
@@ -250,43 +294,133 @@ def _resolve_kernel(spec: str) -> tuple[Any, dict[str, Any]]:
                            "kernel_original_sum": loaded.original_sum}
 
 
-def _process(path: Path, args: argparse.Namespace, config: ZSSRConfig, kernel: Any,
-             kernel_info: dict[str, Any], out_dir: Path | None) -> dict[str, Any]:
-    from .engine import ZSSR
-    from .io import read_image, write_image, write_json
-    from .metrics import psnr, ssim
+@dataclass
+class Job:
+    """One input file and where its output goes."""
 
-    image, info = read_image(path)
-    target = out_dir if out_dir is not None else path.parent
-    stem = f"{path.stem}_zssr_x{format_scale(args.scale)}"
-    out_path, sidecar = target / f"{stem}.png", target / f"{stem}.json"
-    if out_path.resolve() == path.resolve():
-        raise UsageError(f"{out_path}: output would overwrite the input; choose another -o")
+    path: Path
+    relative: Path  # mirrored under the output folder
+
+
+def _is_zssr_output(path: Path) -> bool:
+    return bool(_OUTPUT_NAME.search(path.stem))
+
+
+def expand_inputs(specs: Sequence[str]) -> tuple[list[Job], int]:
+    """Files, folders (recursive) and glob patterns -> jobs; also counts skipped earlier outputs.
+
+    Raises
+    ------
+    UsageError
+        For a path that does not exist, a folder without images or a pattern matching nothing.
+    """
+    from .io import IMAGE_SUFFIXES
+
+    jobs: list[Job] = []
+    ignored = 0
+    for spec in specs:
+        path = Path(spec)
+        if path.is_dir():
+            found = [f for f in sorted(path.rglob("*")) if f.is_file()
+                     and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")]
+            outputs = [f for f in found if _is_zssr_output(f)]
+            ignored += len(outputs)
+            found = [f for f in found if not _is_zssr_output(f)]
+            if not found:
+                raise UsageError(f"{path}: folder contains no images "
+                                 f"({', '.join(IMAGE_SUFFIXES)})")
+            jobs += [Job(f, f.relative_to(path)) for f in found]
+        elif path.is_file():
+            jobs.append(Job(path, Path(path.name)))
+        elif glob.has_magic(spec):
+            matches = [Path(m) for m in sorted(glob.glob(spec, recursive=True))]
+            files = [m for m in matches if m.is_file() and not _is_zssr_output(m)]
+            if not files:
+                raise UsageError(f"{spec}: pattern matches no files")
+            base = Path(spec.split("*")[0].split("?")[0].split("[")[0])
+            base = base if spec.endswith(os.sep) or base.is_dir() else base.parent
+            jobs += [Job(f, f.relative_to(base) if f.is_relative_to(base) else Path(f.name))
+                     for f in files]
+        else:
+            raise UsageError(f"{path}: no such file or folder; check the path")
+    return jobs, ignored
+
+
+def _output_paths(job: Job, out_dir: Path | None, scale: tuple[float, float],
+                  suffix: str) -> tuple[Path, Path]:
+    folder = (out_dir / job.relative.parent) if out_dir is not None else job.path.parent
+    stem = f"{job.path.stem}_zssr_x{format_scale(scale)}"
+    return folder / f"{stem}{suffix}", folder / f"{stem}.json"
+
+
+def _existing_output(job: Job, out_dir: Path | None, scale: tuple[float, float]) -> Path | None:
+    for suffix in (".png", ".tif"):
+        image_path, _ = _output_paths(job, out_dir, scale, suffix)
+        if image_path.exists():
+            return image_path
+    return None
+
+
+class ProcessingError(Exception):
+    """One input could not be processed (exit code 1 for the batch)."""
+
+
+def _process(job: Job, args: argparse.Namespace, config: ZSSRConfig, kernel: Any,
+             kernel_info: dict[str, Any], out_dir: Path | None, position: int) -> dict[str, Any]:
+    from .engine import ZSSR
+    from .io import output_suffix, read_image, write_image, write_json
+    from .metrics import psnr, ssim
+    from .resize import imresize, output_shape_for
+
+    loaded = read_image(job.path)
+    out_shape = output_shape_for(loaded.shape, args.scale)
+    if out_shape[0] * out_shape[1] > args.max_pixels:
+        raise ProcessingError(
+            f"output would be {out_shape[1]}x{out_shape[0]} = {out_shape[0] * out_shape[1]:,} "
+            f"pixels, above --max-pixels {args.max_pixels:,}; raise --max-pixels if this machine "
+            "has the memory and time, or use a smaller scale"
+        )
+    out_path, sidecar = _output_paths(job, out_dir, args.scale, output_suffix(loaded.info))
+    if out_path.resolve() == job.path.resolve():
+        raise ProcessingError(f"{out_path}: output would overwrite the input; choose another -o")
     if out_path.exists() and not args.overwrite:
-        raise UsageError(f"{out_path} exists; pass --overwrite to replace it")
-    progress = _Progress(path.name, args.quiet)
+        raise ProcessingError(f"{out_path} exists; pass --overwrite to replace it or "
+                              "--skip-existing to keep it")
+    gt = None
+    if args.gt:
+        gt = read_image(args.gt).pixels
+        h, w = out_shape
+        if gt.shape[0] < h or gt.shape[1] < w or gt.shape[0] - h > math.ceil(args.scale[0]) \
+                or gt.shape[1] - w > math.ceil(args.scale[1]):
+            raise UsageError(f"--gt {args.gt}: size {gt.shape[0]}x{gt.shape[1]} does not match "
+                             f"the output {h}x{w} (up to a mod-crop)")
+        gt = gt[:h, :w]
+    progress = _Progress(job.path.name, args.quiet, position)
     try:
-        result = ZSSR(config).run(image, args.scale, kernel, progress=progress)
+        result = ZSSR(config).run(loaded.pixels, args.scale, kernel, progress=progress)
+    except ValueError as exc:
+        raise ProcessingError(str(exc)) from None
     finally:
         progress.close()
+    alpha = None
+    if loaded.alpha is not None:
+        alpha = np.clip(imresize(loaded.alpha, args.scale, output_shape=out_shape), 0.0, 1.0)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     metrics = None
-    if args.gt:
-        gt, _ = read_image(args.gt)
-        h, w = result.image.shape[:2]
-        if gt.shape[0] < h or gt.shape[1] < w or gt.shape[0] - h >= args.scale[0] + 1 \
-                or gt.shape[1] - w >= args.scale[1] + 1:
-            raise UsageError(f"--gt {args.gt}: size {gt.shape[:2]} does not match the output "
-                             f"{(h, w)} (up to a mod-crop)")
-        gt = gt[:h, :w]
+    if gt is not None:
         metrics = {"psnr_y": psnr(result.image, gt, scale=args.scale),
                    "ssim_y": ssim(result.image, gt, scale=args.scale),
                    "gt": str(Path(args.gt).resolve()),
                    "protocol": "MATLAB Y, shave ceil(scale), rounded to uint8"}
-    write_image(out_path, result.image, info, overwrite=args.overwrite)
+    info = loaded.info
     record = {
-        "input": str(path.resolve()), "input_sha256": _sha256(path),
-        "input_shape": list(image.shape), "input_dtype": info.dtype,
-        "output": str(out_path.resolve()), "output_shape": list(result.image.shape),
+        "input": str(job.path.resolve()), "input_sha256": _sha256(job.path),
+        "input_size": [loaded.shape[1], loaded.shape[0]], "input_mode": info.mode,
+        "input_dtype": info.dtype, "exif_orientation_applied": info.orientation,
+        "palette_expanded": info.palette, "float_values_clipped": info.clipped_fraction,
+        "output": str(out_path.resolve()), "output_size": [out_shape[1], out_shape[0]],
+        "output_mode": info.mode if info.mode != "LA" or info.dtype == "uint8" else "RGBA",
+        "output_dtype": info.dtype, "alpha": "bicubic" if alpha is not None else None,
         "scale": list(args.scale), "preset": args.preset, "config": config.to_dict(),
         "seed": config.seed, **kernel_info,
         "iterations": result.iterations, "final_learning_rate": result.final_learning_rate,
@@ -296,58 +430,108 @@ def _process(path: Path, args: argparse.Namespace, config: ZSSRConfig, kernel: A
                    "lr_drop_iterations": s.lr_drop_iterations, "final_loss": s.final_loss,
                    "train_seconds": s.train_seconds, "predict_seconds": s.predict_seconds,
                    "back_projection_iters": s.back_projection_iters} for s in result.steps],
-        "metrics": metrics, "versions": _versions(), "machine": platform.platform(),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "metrics": metrics, "versions": _versions(), "device": _device(),
+        "machine": platform.platform(), "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
+    write_image(out_path, result.image, info, alpha=alpha, overwrite=args.overwrite)
     write_json(sidecar, record, overwrite=True)
     return record
 
 
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".zssr-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot write to output folder {folder} ({exc.strerror or exc}); "
+                         "choose another -o") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 ok, 1 a file failed, 2 usage error)."""
+    """Entry point; returns the exit code (0 ok, 1 an image failed, 2 usage, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
-    _import_backend(args.debug)
     try:
         config = config_from_args(args)
         kernel, kernel_info = _resolve_kernel(args.kernel)
-        if args.gt and len(args.inputs) != 1:
+        jobs, ignored = expand_inputs(args.inputs)
+        if args.gt and len(jobs) != 1:
             raise UsageError("--gt needs exactly one input image")
+        if args.max_pixels < 1:
+            raise UsageError("--max-pixels must be >= 1")
         out_dir = Path(args.output_dir) if args.output_dir else None
         if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        inputs = [Path(p) for p in args.inputs]
-        for p in inputs:
-            if not p.exists():
-                raise UsageError(f"{p}: no such file; check the path")
+            _check_writable(out_dir)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except OSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    _import_backend(args.debug)
+    if ignored:
+        say(f"note: ignored {ignored} earlier zssr output(s) (*_zssr_x*) found in input folders")
 
-    failed = 0
-    for path in inputs:
-        try:
-            record = _process(path, args, config, kernel, kernel_info, out_dir)
-            line = (f"{path.name}: {record['output']} ({record['iterations']} iterations, "
-                    f"{record['seconds']:.1f} s)")
-            if record["metrics"]:
-                line += (f" PSNR-Y {record['metrics']['psnr_y']:.2f} dB, "
-                         f"SSIM-Y {record['metrics']['ssim_y']:.4f}")
-            say(line)
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
-        except Exception as exc:  # one bad file must not stop the others
-            failed += 1
-            if args.debug:
-                traceback.print_exc()
-            print(f"error: {path}: {exc}", file=sys.stderr)
-            if isinstance(exc, UsageError) and len(inputs) == 1:
-                return EXIT_USAGE
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    outcomes: list[tuple[str, Job, str, float]] = []
+    overall = None
+    if len(jobs) > 1 and not args.quiet:
+        from tqdm import tqdm
+
+        overall = tqdm(total=len(jobs), desc="images", unit="img", position=0,
+                       dynamic_ncols=True, file=sys.stderr)
+    try:
+        for job in jobs:
+            t0 = time.perf_counter()
+            if args.skip_existing and _existing_output(job, out_dir, args.scale) is not None:
+                outcomes.append(("skipped", job, "output exists", 0.0))
+            else:
+                try:
+                    record = _process(job, args, config, kernel, kernel_info, out_dir,
+                                      1 if overall is not None else 0)
+                    note = f"{record['output']} ({record['iterations']} it)"
+                    if record["metrics"]:
+                        note += (f" PSNR-Y {record['metrics']['psnr_y']:.2f} dB, "
+                                 f"SSIM-Y {record['metrics']['ssim_y']:.4f}")
+                    outcomes.append(("ok", job, note, time.perf_counter() - t0))
+                except UsageError as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    return EXIT_USAGE
+                except KeyboardInterrupt:
+                    raise
+                except Exception as exc:  # one bad file must not stop the others
+                    if args.debug:
+                        traceback.print_exc()
+                    message = str(exc)
+                    if not message.startswith(str(job.path)):
+                        message = f"{job.path}: {message}"
+                    print(f"error: {message}", file=sys.stderr)
+                    outcomes.append(("failed", job, message, time.perf_counter() - t0))
+            if overall is not None:
+                overall.update(1)
+    except KeyboardInterrupt:
+        if overall is not None:
+            overall.close()
+        done = sum(1 for o in outcomes if o[0] == "ok")
+        print(f"interrupted after {done} of {len(jobs)} image(s); no partial output was left. "
+              "Resume with --skip-existing.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if overall is not None:
+        overall.close()
+    failed = [o for o in outcomes if o[0] == "failed"]
+    if len(jobs) > 1 or args.quiet is False:
+        for status, job, note, seconds in outcomes:
+            say(f"{status:8s} {job.path}  {note}" + (f"  [{seconds:.1f} s]" if seconds else ""))
+    if len(jobs) > 1:
+        ok = sum(1 for o in outcomes if o[0] == "ok")
+        skipped = sum(1 for o in outcomes if o[0] == "skipped")
+        say(f"{ok} done, {skipped} skipped, {len(failed)} failed of {len(jobs)}")
     return EXIT_FAILED if failed else EXIT_OK
 
 

@@ -64,10 +64,16 @@ class ZSSRConfig:
     gradual_step : float
         0 for one jump. Otherwise the scale grows in steps of this size, one axis at a time, as in
         the official gradual recipe (x2 with 0.5: 1x1.5, 1.5x1, 1.5x1.5, 1.5x2, 2x1.5, 2x2).
+    scale_steps : tuple of float
+        Explicit intermediate (isotropic) scales before the final one, e.g. (2,) runs x4 as
+        x2 then x4; earlier outputs become father sources. Overrides gradual_step when given.
     base_change_scales : tuple of float
         After the step reaching one of these (isotropic) scales, its output becomes the input.
     init_net_for_each_step : bool
         Re-initialise the network at every scale step instead of continuing from the last one.
+    tile_size : int
+        Large images go through the network in tiles of this side (plus a margin of ``depth``
+        pixels, so results equal an untiled pass); bounds memory. 0 disables tiling.
     seed : int
         Seeds the sampler, the noise and the weight initialisation.
     """
@@ -94,8 +100,10 @@ class ZSSRConfig:
     self_ensemble: bool = True
     back_projection_iters: tuple[int, ...] = (10,)
     gradual_step: float = 0.0
+    scale_steps: tuple[float, ...] = ()
     base_change_scales: tuple[float, ...] = ()
     init_net_for_each_step: bool = False
+    tile_size: int = 1024
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -107,6 +115,7 @@ class ZSSRConfig:
                      "width", "crop_size"):
             need(int(getattr(self, name)) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
         need(self.depth >= 2, f"depth must be >= 2, got {self.depth}")
+        need(self.tile_size >= 0, f"tile_size must be >= 0 (0: no tiling), got {self.tile_size}")
         need(self.min_iters >= 0, f"min_iters must be >= 0, got {self.min_iters}")
         need(self.lr_slope_range >= 2 * self.test_every,
              "lr_slope_range must cover at least two reconstruction tests (>= 2 * test_every)")
@@ -123,10 +132,13 @@ class ZSSRConfig:
         need(len(self.back_projection_iters) >= 1 and min(self.back_projection_iters) >= 0,
              f"back_projection_iters must be one or more integers >= 0, got "
              f"{self.back_projection_iters}")
+        need(all(s > 1 for s in self.scale_steps),
+             f"scale_steps must all be > 1, got {self.scale_steps}")
         need(all(s > 1 for s in self.base_change_scales),
              f"base_change_scales must all be > 1, got {self.base_change_scales}")
         object.__setattr__(self, "back_projection_iters",
                            tuple(int(b) for b in self.back_projection_iters))
+        object.__setattr__(self, "scale_steps", tuple(sorted(float(s) for s in self.scale_steps)))
         object.__setattr__(self, "base_change_scales",
                            tuple(float(b) for b in self.base_change_scales))
 

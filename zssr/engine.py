@@ -17,6 +17,7 @@ from .config import ZSSRConfig
 from .network import build_network, compile_network, forward
 from .resize import as_pair, downscale_with_kernel, imresize, output_shape_for
 from .sampler import FatherSource, father_to_son, interpolate_son, sample_hr_father
+from .tiling import tiled_apply
 
 __all__ = [
     "ZSSR",
@@ -89,14 +90,19 @@ def _levels(final: float, step: float) -> list[float]:
     return [min(1.0 + i * step, final) for i in range(n)] + [final]
 
 
-def scale_steps(scale: float | Sequence[float], gradual_step: float = 0.0) -> list[Pair]:
-    """Scale steps from 1 to ``scale``: one jump, or the official gradual pattern.
+def scale_steps(scale: float | Sequence[float], gradual_step: float = 0.0,
+                explicit: Sequence[float] = ()) -> list[Pair]:
+    """Scale steps from 1 to ``scale``: one jump, explicit steps, or the official gradual pattern.
 
-    With ``gradual_step`` g each axis passes through 1, 1+g, ..., scale, and every level is
+    ``explicit`` isotropic scales (those below the target) come first, then the target. Otherwise,
+    with ``gradual_step`` g, each axis passes through 1, 1+g, ..., scale, and every level is
     reached first on one axis, then the other, then both: for x2 with g = 0.5 that is
     (1, 1.5), (1.5, 1), (1.5, 1.5), (1.5, 2), (2, 1.5), (2, 2).
     """
     sv, sh = as_pair(scale)
+    if explicit:
+        steps = [(min(s, sv), min(s, sh)) for s in sorted(explicit) if s < max(sv, sh)]
+        return [p for i, p in enumerate(steps) if p not in steps[:i]] + [(sv, sh)]
     if gradual_step <= 0:
         return [(sv, sh)]
     lv, lh = _levels(sv, gradual_step), _levels(sh, gradual_step)
@@ -183,6 +189,20 @@ def _check_image(image: np.ndarray) -> tuple[np.ndarray, bool]:
     if not np.all(np.isfinite(image)):
         raise ValueError("image contains NaN or infinite values")
     return np.clip(image.astype(np.float32), 0.0, 1.0), squeeze
+
+
+MIN_SON_SIDE = 4
+
+
+def _check_size(shape: Sequence[int], scale: Pair) -> None:
+    son = output_shape_for(shape, (1.0 / scale[0], 1.0 / scale[1]))
+    if min(son) < MIN_SON_SIDE:
+        need = (math.ceil(MIN_SON_SIDE * scale[0]), math.ceil(MIN_SON_SIDE * scale[1]))
+        raise ValueError(
+            f"image of {shape[0]}x{shape[1]} pixels is too small for x{scale[0]:g},{scale[1]:g}: "
+            f"ZSSR learns from the image's own downscaled copy, which needs >= {MIN_SON_SIDE} "
+            f"pixels per side, so the input needs at least {need[0]}x{need[1]}"
+        )
 
 
 def _kernels_for(kernel: KernelArg, n_steps: int) -> list[np.ndarray | None]:
@@ -279,8 +299,16 @@ class ZSSR:
             raise ValueError(f"scale must be finite, >= 1 on both axes and > 1 on one, got {scale}")
         start = time.perf_counter()
         current, squeeze = _check_image(image)
-        steps = scale_steps((sv, sh), cfg.gradual_step)
+        steps = scale_steps((sv, sh), cfg.gradual_step, cfg.scale_steps)
+        _check_size(current.shape, steps[0])
         kernels = _kernels_for(kernel, len(steps))
+        for k in kernels:
+            if k is not None and (k.shape[0] > current.shape[0] or k.shape[1] > current.shape[1]):
+                raise ValueError(
+                    f"kernel of {k.shape[0]}x{k.shape[1]} is larger than the "
+                    f"{current.shape[0]}x{current.shape[1]} image; use a kernel that fits the "
+                    "image (kernels are typically 11x11 to 31x31)"
+                )
         bp_iters = _spread(cfg.back_projection_iters, len(steps))
         rng = np.random.default_rng(cfg.seed)
 
@@ -340,7 +368,7 @@ class ZSSR:
             loss = float(model.train_on_batch(interpolated[None], hr_father[None]))
             if iteration % cfg.test_every == 0:
                 son = father_to_son(lr_input, scale, kernel, rng, noise_std=cfg.noise_std)
-                rec = np.clip(forward(model, interpolate_son(son, scale, lr_input.shape[:2])),
+                rec = np.clip(self._forward(model, interpolate_son(son, scale, lr_input.shape[:2])),
                               0.0, 1.0)
                 test_iters.append(iteration)
                 test_mse.append(float(np.mean((lr_input - rec) ** 2)))
@@ -363,6 +391,10 @@ class ZSSR:
             reconstruction_mse=list(zip(test_iters, test_mse)),
         )
 
+    def _forward(self, model, interpolated: np.ndarray) -> np.ndarray:
+        return tiled_apply(lambda x: forward(model, x), interpolated,
+                           tile=self.config.tile_size, margin=self.config.depth + 1)
+
     def _predict(self, model, lr_input, scale: Pair, kernel, bp_iters, step, n_steps,
                  progress) -> np.ndarray:
         cfg = self.config
@@ -375,7 +407,7 @@ class ZSSR:
         outputs = []
         for n, k in enumerate(ks):
             x = np.ascontiguousarray(_transform(lr_input, k))
-            sr = np.clip(forward(model, interpolate_son(x, scale)), 0.0, 1.0)
+            sr = np.clip(self._forward(model, interpolate_son(x, scale)), 0.0, 1.0)
             sr = np.ascontiguousarray(_untransform(sr, k))
             if sr.shape[:2] != out_shape:
                 # Odd sizes under a quarter turn: ceil() of swapped axes gives the same shape, so
@@ -384,7 +416,15 @@ class ZSSR:
             outputs.append(back_projection(sr, lr_input, scale, kernel, bp_iters))
             if progress is not None:
                 progress(ProgressEvent("predict", step, n_steps, n + 1, len(ks)))
-        almost = np.median(np.stack(outputs), axis=0) if len(outputs) > 1 else outputs[0]
+        if len(outputs) > 1:
+            stack = np.stack(outputs)
+            del outputs
+            almost = np.empty_like(stack[0])
+            for r in range(0, almost.shape[0], 256):  # bands bound median's temporary copy
+                almost[r:r + 256] = np.median(stack[:, r:r + 256], axis=0)
+            del stack
+        else:
+            almost = outputs[0]
         return back_projection(almost.astype(np.float32), lr_input, scale, kernel, bp_iters)
 
 

@@ -1,9 +1,20 @@
-"""Reading and writing images at the edge of the engine (never called by the engine itself).
+"""Reading and writing images at the edge of the engine (the engine itself never touches files).
 
-Policy: images are read to float32 in [0, 1] with the white level taken from the dtype (uint8:
-255, uint16: 65535), never from the pixel values. Gray stays gray (HxW), RGB stays RGB. Writes go
-to a temporary file in the target folder, then are renamed into place, so an interrupted run
-never leaves a half-written image, and an existing file is not replaced unless asked.
+Input policy
+------------
+* Pixels are decoded by OpenCV, which keeps 16-bit colour and float TIFFs (Pillow would drop
+  16-bit RGB to 8 bits); Pillow supplies the metadata: the colour mode and the EXIF orientation,
+  which is applied (phone photos come out upright).
+* The white level comes from the dtype, never from the pixel values: uint8 -> 255,
+  uint16 -> 65535, float -> 1.0 (float values outside [0, 1] are clipped and the fraction is
+  recorded).
+* Gray (L, I;16, HxW, HxWx1) stays gray; palette images are expanded to RGB(A); an alpha channel
+  (RGBA, LA, palette transparency) is split off, upscaled separately with bicubic interpolation
+  and put back.
+* Outputs keep the input's mode (L, LA, RGB, RGBA) and bit depth: 8- and 16-bit inputs give PNGs
+  of the same depth, float inputs a float32 TIFF; JPEG inputs give lossless 8-bit PNGs.
+* Writes go to a hidden temporary file in the target folder that is renamed into place, so an
+  interrupted run never leaves a half-written image; an existing file is replaced only on request.
 """
 
 from __future__ import annotations
@@ -11,68 +22,155 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import imageio.v3 as iio
+import cv2
 import numpy as np
 
-__all__ = ["ImageInfo", "read_image", "write_image", "write_json", "to_dtype"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "ImageInfo",
+    "ImageReadError",
+    "LoadedImage",
+    "read_image",
+    "write_image",
+    "write_json",
+    "to_dtype",
+    "output_suffix",
+]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+_GRAY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+# EXIF orientation -> (quarter turns counter-clockwise after an optional left-right mirror)
+_ORIENT = {1: (False, 0), 2: (True, 0), 3: (False, 2), 4: (True, 2),
+           5: (True, 1), 6: (False, 3), 7: (True, 3), 8: (False, 1)}
+
+
+class ImageReadError(ValueError):
+    """An input file could not be read as an image; the message names the file and the fix."""
 
 
 @dataclass(frozen=True)
 class ImageInfo:
     """What is needed to write an output in the input's mode and bit depth."""
 
-    dtype: str
-    gray: bool
+    dtype: str  # "uint8", "uint16" or "float32"
+    mode: str  # "L", "LA", "RGB" or "RGBA"
+    orientation: int = 1  # EXIF orientation that was applied (1: none)
+    palette: bool = False
+    clipped_fraction: float = 0.0  # float inputs: share of values outside [0, 1]
+
+    @property
+    def gray(self) -> bool:
+        return self.mode in ("L", "LA")
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.mode in ("LA", "RGBA")
 
 
-class ImageReadError(ValueError):
-    """An input file could not be read as an image."""
+@dataclass
+class LoadedImage:
+    """Float32 pixels in [0, 1] (HxW gray or HxWx3 RGB), the alpha plane if any, and the info."""
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None
+    info: ImageInfo
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.pixels.shape[:2]  # type: ignore[return-value]
 
 
-def read_image(path: str | os.PathLike) -> tuple[np.ndarray, ImageInfo]:
-    """Read an image file to float32 in [0, 1] (HxW gray or HxWx3 RGB) and its format info.
+def _pil_metadata(path: Path) -> tuple[str | None, int]:
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            mode = im.mode
+            if mode == "P" and ("transparency" in im.info):
+                mode = "PA"
+            orientation = int(im.getexif().get(0x0112, 1) or 1)
+            return mode, orientation if orientation in _ORIENT else 1
+    except Exception:
+        return None, 1
+
+
+def _decode(path: Path) -> np.ndarray:
+    raw = np.fromfile(path, dtype=np.uint8)
+    flags = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
+    data = cv2.imdecode(raw, flags) if raw.size else None
+    if data is None:
+        raise ImageReadError(
+            f"{path}: cannot be decoded as an image (truncated, corrupt, or not an image file); "
+            "re-export it or remove it from the input"
+        )
+    return data
+
+
+def read_image(path: str | os.PathLike) -> LoadedImage:
+    """Read an image file following the input policy of this module.
 
     Raises
     ------
     ImageReadError
-        If the file is missing, empty, not an image, or of an unsupported layout.
+        Missing, empty, truncated or undecodable file, or an unsupported pixel type.
     """
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file; check the path")
     if path.stat().st_size == 0:
-        raise ImageReadError(f"{path}: file is empty (0 bytes); re-export or remove it")
-    try:
-        data = iio.imread(path)
-    except Exception as exc:  # imageio raises many types for undecodable files
-        raise ImageReadError(
-            f"{path}: cannot be decoded as an image ({type(exc).__name__}: {exc}); "
-            "is it truncated or not really an image?"
-        ) from None
-    data = np.asarray(data)
+        raise ImageReadError(f"{path}: file is empty (0 bytes); re-export it or remove it")
+    data = _decode(path)
+    pil_mode, orientation = _pil_metadata(path)
     if data.ndim == 3 and data.shape[2] == 1:
         data = data[:, :, 0]
-    if data.ndim == 3 and data.shape[2] == 4:
-        data = data[:, :, :3]  # alpha handling belongs to the full input policy; RGB kept here
-    if data.ndim not in (2, 3) or (data.ndim == 3 and data.shape[2] != 3):
-        raise ImageReadError(f"{path}: unsupported image layout {data.shape}")
-    if data.dtype == np.uint8:
-        image = data.astype(np.float32) / 255.0
-    elif data.dtype == np.uint16:
-        image = data.astype(np.float32) / 65535.0
-    elif np.issubdtype(data.dtype, np.floating):
-        image = np.clip(data.astype(np.float32), 0.0, 1.0)
+    if data.ndim == 2:
+        gray, alpha = data, None
+        color = None
+    elif data.shape[2] in (3, 4):
+        rgb = data[:, :, 2::-1]  # OpenCV gives BGR(A)
+        alpha = data[:, :, 3] if data.shape[2] == 4 else None
+        gray_file = pil_mode in _GRAY_MODES
+        gray, color = (rgb[:, :, 0], None) if gray_file else (None, rgb)
     else:
-        raise ImageReadError(f"{path}: unsupported pixel type {data.dtype}")
-    return image, ImageInfo(dtype=str(data.dtype), gray=image.ndim == 2)
+        raise ImageReadError(f"{path}: unsupported channel count {data.shape[2]}")
+
+    if data.dtype == np.uint8:
+        white, dtype = 255.0, "uint8"
+    elif data.dtype == np.uint16:
+        white, dtype = 65535.0, "uint16"
+    elif data.dtype in (np.float32, np.float64):
+        white, dtype = 1.0, "float32"
+    else:
+        raise ImageReadError(f"{path}: unsupported pixel type {data.dtype}; use 8-bit, 16-bit "
+                             "or float images")
+    pixels = (gray if gray is not None else color).astype(np.float32) / white
+    clipped = 0.0
+    if dtype == "float32":
+        if not np.all(np.isfinite(pixels)):
+            raise ImageReadError(f"{path}: image contains NaN or infinite values")
+        clipped = float(np.mean((pixels < 0) | (pixels > 1)))
+        pixels = np.clip(pixels, 0.0, 1.0)
+    alpha_f = None if alpha is None else np.clip(alpha.astype(np.float32) / white, 0.0, 1.0)
+
+    flip, turns = _ORIENT[orientation]
+    if flip or turns:
+        def orient(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(np.rot90(a[:, ::-1] if flip else a, turns))
+        pixels = orient(pixels)
+        alpha_f = None if alpha_f is None else orient(alpha_f)
+    mode = ("L" if gray is not None else "RGB") + ("A" if alpha_f is not None else "")
+    info = ImageInfo(dtype=dtype, mode=mode, orientation=orientation,
+                     palette=pil_mode in ("P", "PA"), clipped_fraction=clipped)
+    return LoadedImage(np.ascontiguousarray(pixels), alpha_f, info)
 
 
 def to_dtype(image: np.ndarray, dtype: str) -> np.ndarray:
-    """Round a float [0, 1] image to ``uint8`` or ``uint16`` (or keep float32)."""
+    """Round (not truncate) a float [0, 1] image to ``uint8``/``uint16``, or keep float32."""
     image = np.clip(np.asarray(image, dtype=np.float64), 0.0, 1.0)
     if dtype == "uint8":
         return np.round(image * 255.0).astype(np.uint8)
@@ -81,12 +179,17 @@ def to_dtype(image: np.ndarray, dtype: str) -> np.ndarray:
     return image.astype(np.float32)
 
 
-def _atomic_write(path: Path, write: Any, overwrite: bool) -> None:
+def output_suffix(info: ImageInfo) -> str:
+    """File suffix that can hold the input's bit depth: ``.png`` (8/16 bit) or ``.tif`` (float)."""
+    return ".tif" if info.dtype == "float32" else ".png"
+
+
+def _atomic_write(path: Path, write: Callable[[str], None], overwrite: bool) -> None:
     if path.exists() and not overwrite:
         raise FileExistsError(
             f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it"
         )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix + ".part",
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part" + path.suffix,
                                dir=path.parent)
     os.close(fd)
     try:
@@ -98,15 +201,42 @@ def _atomic_write(path: Path, write: Any, overwrite: bool) -> None:
         raise
 
 
-def write_image(path: str | os.PathLike, image: np.ndarray, info: ImageInfo | None = None, *,
-                overwrite: bool = False) -> Path:
-    """Write a float [0, 1] image atomically, in the bit depth of ``info`` (uint8 by default)."""
+def write_image(path: str | os.PathLike, pixels: np.ndarray, info: ImageInfo | None = None, *,
+                alpha: np.ndarray | None = None, overwrite: bool = False) -> Path:
+    """Write float [0, 1] pixels (and alpha) atomically in the mode and bit depth of ``info``.
+
+    Without ``info`` the image is written as 8-bit, gray or RGB as given.
+    """
     path = Path(path)
-    dtype = info.dtype if info is not None and info.dtype in ("uint8", "uint16") else "uint8"
-    data = to_dtype(image, dtype)
+    dtype = info.dtype if info is not None else "uint8"
+    if dtype == "float32" and path.suffix.lower() not in (".tif", ".tiff"):
+        raise ValueError(f"{path}: float images are written as .tif, not {path.suffix}")
+    data = np.asarray(pixels)
     if data.ndim == 3 and data.shape[2] == 1:
         data = data[:, :, 0]
-    _atomic_write(path, lambda tmp: iio.imwrite(tmp, data, extension=path.suffix), overwrite)
+    if alpha is not None:
+        data = np.dstack([data, alpha]) if data.ndim == 2 else np.dstack([data, alpha])
+    out = to_dtype(data, dtype)
+    if out.ndim == 3 and out.shape[2] == 2:
+        # OpenCV cannot write gray + alpha; Pillow can for 8 bits. 16-bit LA goes out as RGBA.
+        if out.dtype == np.uint8:
+            def write(tmp: str) -> None:
+                from PIL import Image
+
+                Image.fromarray(out, "LA").save(tmp, format="PNG")
+            _atomic_write(path, write, overwrite)
+            return path
+        out = np.dstack([out[:, :, 0]] * 3 + [out[:, :, 1]])
+    if out.ndim == 3:
+        out = out[:, :, [2, 1, 0, 3][: out.shape[2]]]  # RGB(A) -> BGR(A) for OpenCV
+
+    def write_cv(tmp: str) -> None:
+        ok, buf = cv2.imencode(path.suffix, out)
+        if not ok:
+            raise OSError(f"{path}: OpenCV could not encode a {out.dtype} {out.shape} image")
+        buf.tofile(tmp)
+
+    _atomic_write(path, write_cv, overwrite)
     return path
 
 
@@ -116,7 +246,7 @@ def write_json(path: str | os.PathLike, payload: dict[str, Any], *, overwrite: b
 
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, indent=2, sort_keys=False, default=_jsonable)
+            json.dump(payload, fh, indent=2, default=_jsonable)
             fh.write("\n")
 
     _atomic_write(path, write, overwrite)
@@ -124,10 +254,10 @@ def write_json(path: str | os.PathLike, payload: dict[str, Any], *, overwrite: b
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, (np.floating, np.integer)):
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
-    if isinstance(value, tuple):
-        return list(value)
+    if isinstance(value, (tuple, Path)):
+        return list(value) if isinstance(value, tuple) else str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -93,11 +93,12 @@ def sample_hr_father(
 ) -> np.ndarray:
     """Draw one HR father.
 
-    With probability ``leave_as_is_probability`` it is a plain random crop of the input; with
-    ``no_interpolate_probability`` a crop rotated by a multiple of 90 degrees and maybe mirrored
-    (no interpolation); otherwise an affine crop: a random scale in ``[min_scale, largest source
-    scale]`` taken from the smallest source at least that large, with anisotropic jitter, shear and
-    a random rotation, resampled with cubic interpolation.
+    With probability ``leave_as_is_probability`` it is a plain random crop of the input. Otherwise
+    a scale is drawn from ``[min_scale, largest source scale]`` and the smallest source at least
+    that large is used: with ``no_interpolate_probability`` as a crop rotated by a multiple of 90
+    degrees and maybe mirrored (no interpolation), else as an affine crop downscaled to the drawn
+    scale, with anisotropic jitter, shear and a random rotation, resampled with cubic
+    interpolation.
 
     Parameters
     ----------
@@ -116,17 +117,18 @@ def sample_hr_father(
     chooser = float(rng.random())
     if chooser < leave_as_is_probability:
         return _random_crop(sources[0].image, crop_size, rng)
+    # Both other modes draw a scale; it picks the smallest source at least that large (so in
+    # gradual SR earlier outputs serve as fathers too), and only the affine mode resamples.
+    max_scale = max(s.base_scale for s in sources)
+    scale = float(rng.uniform(min_scale, max_scale)) if max_scale > min_scale else max_scale
+    source = next(s for s in sources if s.base_scale > scale - 1e-6)
     if chooser < leave_as_is_probability + no_interpolate_probability:
-        image = sources[0].image
+        image = source.image
         if allow_rotation:
             image = np.rot90(image, int(rng.integers(4)))
             if rng.random() < 0.5:
                 image = image[:, ::-1]
         return np.ascontiguousarray(_random_crop(image, crop_size, rng))
-    max_scale = max(s.base_scale for s in sources)
-    scale = float(rng.uniform(min_scale, max_scale)) if max_scale > min_scale else max_scale
-    # The smallest source that is at least as large as the wanted scale.
-    source = next(s for s in sources if s.base_scale > scale - 1e-6)
     return _affine_crop(
         source.image, crop_size, scale / source.base_scale, rng,
         scale_diff_sigma=scale_diff_sigma, shear_sigma=shear_sigma, allow_rotation=allow_rotation,

@@ -1,0 +1,189 @@
+"""Folders, globs, bad inputs, interruption and resume: every failure is clear and loses nothing."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from scipy.io import savemat
+
+from zssr.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--max-iters", "2", "--depth", "2", "--width", "4", "--crop-size", "12",
+        "--test-every", "1", "--lr-slope-range", "2", "--back-projection-iters", "1", "-q"]
+
+
+def _png(path, h=12, w=16, seed=0):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    cv2.imwrite(str(path), (rng.random((h, w, 3)) * 255).astype(np.uint8))
+    return path
+
+
+def _written(folder):
+    return sorted(p.name for p in Path(folder).rglob("*") if p.is_file()) if Path(
+        folder).exists() else []
+
+
+def test_folder_is_mirrored_and_earlier_outputs_ignored(tmp_path, capsys):
+    _png(tmp_path / "in" / "a.png")
+    _png(tmp_path / "in" / "sub" / "b.png", seed=1)
+    _png(tmp_path / "in" / "a_zssr_x2.png")  # an earlier output next to its input
+    assert main([str(tmp_path / "in"), "-o", str(tmp_path / "out"), *TINY[:-1]]) == 0
+    assert (tmp_path / "out" / "a_zssr_x2.png").exists()
+    assert (tmp_path / "out" / "sub" / "b_zssr_x2.png").exists()
+    assert not (tmp_path / "out" / "a_zssr_x2_zssr_x2.png").exists()
+    err = capsys.readouterr().err
+    assert "ignored 1 earlier zssr output" in err and "2 done, 0 skipped, 0 failed of 2" in err
+
+
+def test_glob_pattern(tmp_path):
+    _png(tmp_path / "x1.png")
+    _png(tmp_path / "x2.png", seed=1)
+    _png(tmp_path / "y.png", seed=2)
+    assert main([str(tmp_path / "x*.png"), "-o", str(tmp_path / "out"), *TINY]) == 0
+    assert _written(tmp_path / "out") == ["x1_zssr_x2.json", "x1_zssr_x2.png",
+                                          "x2_zssr_x2.json", "x2_zssr_x2.png"]
+
+
+def test_one_failure_does_not_stop_the_batch(tmp_path, capsys):
+    _png(tmp_path / "in" / "a.png")
+    (tmp_path / "in" / "b.png").write_text("not an image")
+    _png(tmp_path / "in" / "c.png", seed=3)
+    assert main([str(tmp_path / "in"), "-o", str(tmp_path / "out"), *TINY[:-1]]) == 1
+    assert _written(tmp_path / "out") == ["a_zssr_x2.json", "a_zssr_x2.png",
+                                          "c_zssr_x2.json", "c_zssr_x2.png"]
+    err = capsys.readouterr().err
+    assert "b.png" in err and "1 failed of 3" in err
+
+
+def _text(path, content):
+    path.write_text(content)
+    return path
+
+
+def _truncated_png(path):
+    _png(path, 40, 40)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _bad_kernel(kind):
+    def make(tmp_path):
+        k = tmp_path / "k.mat"
+        content = {"wrong_key": {"K": np.ones((3, 3))}, "nan": {"Kernel": np.full((3, 3), np.nan)},
+                   "zeros": {"Kernel": np.zeros((3, 3))},
+                   "3d": {"Kernel": np.ones((3, 3, 3))}}[kind]
+        savemat(k, content)
+        return ["--kernel", str(k)]
+    return make
+
+
+# name: (setup returning extra CLI args, expected exit code, words the message must contain)
+BAD = {
+    "missing_path": (lambda t: [str(t / "nope.png")], 2, ["nope.png", "no such file"]),
+    "empty_folder": (lambda t: [str((t / "empty").mkdir() or t / "empty")], 2,
+                     ["empty", "no images"]),
+    "zero_byte": (lambda t: [str((t / "z.png").write_bytes(b"") or t / "z.png")], 1,
+                  ["z.png", "empty"]),
+    "truncated_png": (lambda t: [str(_truncated_png(t / "t.png") or t / "t.png")], 1,
+                      ["t.png", "truncated"]),
+    "text_named_png": (lambda t: [str(_text(t / "x.png", "hello"))], 1,
+                       ["x.png", "cannot be decoded"]),
+    "too_small": (lambda t: [str(_png(t / "s.png", 5, 5))], 1, ["s.png", "too small"]),
+    "scale_le_1": (lambda t: [str(_png(t / "a.png")), "--scale", "0.5"], 2, ["scale", "> 1"]),
+    "scale_nan": (lambda t: [str(_png(t / "a.png")), "--scale", "nan"], 2, ["scale", "finite"]),
+    "scale_malformed": (lambda t: [str(_png(t / "a.png")), "--scale", "2x"], 2,
+                        ["scale", "not a number"]),
+    "unknown_preset": (lambda t: [str(_png(t / "a.png")), "--preset", "best"], 2,
+                       ["preset", "ideal"]),
+    "unwritable_output": (lambda t: [str(_png(t / "a.png")), "-o",
+                                     str(_text(t / "file", "") / "o")], 2,
+                          ["cannot write", "choose another -o"]),
+    "kernel_wrong_key": (lambda t: [str(_png(t / "a.png")), *_bad_kernel("wrong_key")(t)], 2,
+                         ["k.mat", "Kernel"]),
+    "kernel_nan": (lambda t: [str(_png(t / "a.png")), *_bad_kernel("nan")(t)], 2,
+                   ["k.mat", "NaN"]),
+    "kernel_zeros": (lambda t: [str(_png(t / "a.png")), *_bad_kernel("zeros")(t)], 2,
+                     ["k.mat", "positive sum"]),
+    "kernel_3d": (lambda t: [str(_png(t / "a.png")), *_bad_kernel("3d")(t)], 2,
+                  ["k.mat", "2-D"]),
+    "kernel_larger_than_image": (
+        lambda t: [str(_png(t / "a.png")), "--kernel",
+                   str(np.save(t / "big.npy", np.ones((31, 31))) or t / "big.npy")], 1,
+        ["a.png", "larger than"]),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_input_gives_one_clear_line_and_writes_nothing(case, tmp_path, capsys):
+    make_args, code, words = BAD[case]
+    args = make_args(tmp_path)
+    out = tmp_path / "outdir"
+    if "-o" not in args:
+        args += ["-o", str(out)]
+    try:
+        result = main([*args, *TINY])
+    except SystemExit as exc:  # argparse rejects malformed flags itself, with code 2
+        result = exc.code
+    err = capsys.readouterr().err
+    assert result == code, err
+    for word in words:
+        assert word in err, (word, err)
+    assert "Traceback" not in err
+    assert not [p for p in tmp_path.rglob("*_zssr_*")], "nothing may be written"
+    assert not [p for p in tmp_path.rglob("*.part*")]
+
+
+def test_max_pixels_refuses_clearly(tmp_path, capsys):
+    src = _png(tmp_path / "a.png")
+    assert main([str(src), "--max-pixels", "100", "-o", str(tmp_path / "o"), *TINY]) == 1
+    assert "--max-pixels" in capsys.readouterr().err
+    assert _written(tmp_path / "o") == []
+
+
+def test_same_seed_gives_bit_identical_output(tmp_path):
+    src = _png(tmp_path / "a.png", 16, 16)
+    args = ["--max-iters", "6", "--depth", "3", "--width", "8", "--crop-size", "12", "-q",
+            "--seed", "11"]
+    assert main([str(src), "-o", str(tmp_path / "1"), *args]) == 0
+    assert main([str(src), "-o", str(tmp_path / "2"), *args]) == 0
+    assert ((tmp_path / "1" / "a_zssr_x2.png").read_bytes()
+            == (tmp_path / "2" / "a_zssr_x2.png").read_bytes())
+
+
+def test_interrupted_batch_leaves_no_partial_file_and_resumes(tmp_path):
+    for i in range(3):
+        _png(tmp_path / "in" / f"im{i}.png", 16, 16, seed=i)
+    out = tmp_path / "out"
+    slow = ["--max-iters", "400", "--min-learning-rate", "1e-30", "--depth", "2", "--width", "4",
+            "--crop-size", "12", "-q"]
+    cmd = [sys.executable, str(ROOT / "run_zssr.py"), str(tmp_path / "in"), "-o", str(out), *slow]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.time() + 240
+    while not (out / "im0_zssr_x2.json").exists():
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.time() < deadline, "first image never finished"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)  # the second image is training now
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    names = _written(out)
+    assert not [n for n in names if ".part" in n], names
+    assert "im0_zssr_x2.png" in names and "im2_zssr_x2.png" not in names
+    first = (out / "im0_zssr_x2.png").stat().st_mtime_ns
+    assert cv2.imread(str(out / "im0_zssr_x2.png")).shape == (32, 32, 3)  # complete, readable
+    assert main([str(tmp_path / "in"), "-o", str(out), "--skip-existing",
+                 "--max-iters", "3", "--depth", "2", "--width", "4", "--crop-size", "12",
+                 "-q"]) == 0
+    assert sorted(n for n in _written(out) if n.endswith(".png")) == [
+        "im0_zssr_x2.png", "im1_zssr_x2.png", "im2_zssr_x2.png"]
+    assert (out / "im0_zssr_x2.png").stat().st_mtime_ns == first

@@ -1,0 +1,172 @@
+"""Input policy: every kind of input image works and comes back in its own mode and depth."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from zssr.cli import main
+from zssr.io import read_image, write_image
+
+TINY = ["--max-iters", "2", "--depth", "2", "--width", "4", "--crop-size", "12",
+        "--test-every", "1", "--lr-slope-range", "2", "--back-projection-iters", "1", "-q"]
+H, W = 12, 16
+
+
+def _rng():
+    return np.random.default_rng(7)
+
+
+def _cv(path, rgb):  # write RGB(A) arrays with OpenCV's BGR(A) order
+    arr = rgb if rgb.ndim == 2 else rgb[:, :, [2, 1, 0, 3][: rgb.shape[2]]]
+    assert cv2.imwrite(str(path), arr)
+
+
+def make_gray8(p):
+    _cv(p, (_rng().random((H, W)) * 255).astype(np.uint8))
+
+
+def make_rgb8(p):
+    _cv(p, (_rng().random((H, W, 3)) * 255).astype(np.uint8))
+
+
+def make_rgba8(p):
+    a = (_rng().random((H, W, 4)) * 255).astype(np.uint8)
+    a[:, :, 3] = 128
+    _cv(p, a)
+
+
+def make_la8(p):
+    a = (_rng().random((H, W)) * 255).astype(np.uint8)
+    Image.fromarray(np.dstack([a, np.full_like(a, 128)]), "LA").save(p)
+
+
+def make_palette(p):
+    im = Image.fromarray((_rng().random((H, W)) * 3).astype(np.uint8), "P")
+    im.putpalette([255, 0, 0, 0, 255, 0, 0, 0, 255] + [0] * 759)
+    im.save(p)
+
+
+def make_palette_alpha(p):
+    im = Image.fromarray((_rng().random((H, W)) * 3).astype(np.uint8), "P")
+    im.putpalette([255, 0, 0, 0, 255, 0, 0, 0, 255] + [0] * 759)
+    im.save(p, transparency=0)
+
+
+def make_gray16(p):
+    _cv(p, (_rng().random((H, W)) * 65535).astype(np.uint16))
+
+
+def make_rgb16(p):
+    _cv(p, (_rng().random((H, W, 3)) * 65535).astype(np.uint16))
+
+
+def make_rgba16(p):
+    a = (_rng().random((H, W, 4)) * 65535).astype(np.uint16)
+    a[:, :, 3] = 40000
+    _cv(p, a)
+
+
+def make_float_rgb(p):
+    _cv(p, _rng().random((H, W, 3)).astype(np.float32))
+
+
+def make_float_gray(p):
+    _cv(p, _rng().random((H, W)).astype(np.float32))
+
+
+def make_jpeg_exif(p):
+    ex = Image.Exif()
+    ex[0x0112] = 6  # stored sideways: display = 90 degrees clockwise
+    Image.fromarray((_rng().random((H, W, 3)) * 255).astype(np.uint8)).save(p, exif=ex)
+
+
+# name: (maker, file suffix, output suffix, channels, dtype, alpha value or None, (h, w) of input)
+KINDS = {
+    "gray8": (make_gray8, ".png", ".png", 1, np.uint8, None, (H, W)),
+    "rgb8": (make_rgb8, ".png", ".png", 3, np.uint8, None, (H, W)),
+    "rgba8": (make_rgba8, ".png", ".png", 4, np.uint8, 128, (H, W)),
+    "gray_alpha8": (make_la8, ".png", ".png", 2, np.uint8, 128, (H, W)),
+    "palette": (make_palette, ".png", ".png", 3, np.uint8, None, (H, W)),
+    "palette_transparency": (make_palette_alpha, ".png", ".png", 4, np.uint8, None, (H, W)),
+    "gray16": (make_gray16, ".png", ".png", 1, np.uint16, None, (H, W)),
+    "rgb16": (make_rgb16, ".png", ".png", 3, np.uint16, None, (H, W)),
+    "rgba16": (make_rgba16, ".png", ".png", 4, np.uint16, 40000, (H, W)),
+    "float_rgb": (make_float_rgb, ".tif", ".tif", 3, np.float32, None, (H, W)),
+    "float_gray": (make_float_gray, ".tif", ".tif", 1, np.float32, None, (H, W)),
+    "jpeg_exif_rotated": (make_jpeg_exif, ".jpg", ".png", 3, np.uint8, None, (W, H)),
+}
+
+
+def _read_output(path):
+    if path.suffix == ".png" and Image.open(path).mode == "LA":
+        return np.asarray(Image.open(path))
+    return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_input_kind_round_trip(kind, tmp_path):
+    maker, suffix, out_suffix, channels, dtype, alpha, (h, w) = KINDS[kind]
+    src = tmp_path / f"in{suffix}"
+    maker(src)
+    original = src.read_bytes()
+    assert main([str(src), "-o", str(tmp_path / "out"), *TINY]) == 0
+    out = tmp_path / "out" / f"in_zssr_x2{out_suffix}"
+    data = _read_output(out)
+    assert data.shape[:2] == (2 * h, 2 * w)
+    assert (1 if data.ndim == 2 else data.shape[2]) == channels
+    assert data.dtype == dtype
+    if alpha is not None:
+        assert np.all(data[:, :, -1] == alpha)  # constant alpha survives bicubic exactly
+    assert src.read_bytes() == original  # the input is never touched
+    meta = json.loads((tmp_path / "out" / "in_zssr_x2.json").read_text())
+    assert meta["input_dtype"] == np.dtype(dtype).name
+    assert meta["output_size"] == [2 * w, 2 * h]
+
+
+def test_exif_orientation_matches_pillow(tmp_path):
+    src = tmp_path / "o.jpg"
+    make_jpeg_exif(src)
+    ours = read_image(src).pixels
+    ref = np.asarray(ImageOps.exif_transpose(Image.open(src))).astype(np.float32) / 255
+    np.testing.assert_array_equal(ours, ref)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation(tmp_path, orientation):
+    src = tmp_path / "o.jpg"
+    ex = Image.Exif()
+    ex[0x0112] = orientation
+    Image.fromarray((_rng().random((6, 10, 3)) * 255).astype(np.uint8)).save(src, exif=ex,
+                                                                            quality=100)
+    ref = np.asarray(ImageOps.exif_transpose(Image.open(src))).astype(np.float32) / 255
+    np.testing.assert_array_equal(read_image(src).pixels, ref)
+
+
+def test_bit_depth_from_dtype_not_values(tmp_path):
+    src = tmp_path / "dark16.png"
+    cv2.imwrite(str(src), np.full((8, 8), 200, np.uint16))  # values fit in 8 bits
+    loaded = read_image(src)
+    assert loaded.info.dtype == "uint16"
+    np.testing.assert_allclose(loaded.pixels, 200 / 65535)
+
+
+def test_float_values_outside_range_are_clipped_and_counted(tmp_path):
+    src = tmp_path / "hdr.tif"
+    a = np.full((8, 8, 3), 0.5, np.float32)
+    a[0, 0] = 2.0
+    cv2.imwrite(str(src), a)
+    loaded = read_image(src)
+    assert loaded.pixels.max() == 1.0
+    assert loaded.info.clipped_fraction == pytest.approx(3 / 192)
+
+
+def test_write_is_atomic_and_refuses_to_overwrite(tmp_path):
+    path = tmp_path / "x.png"
+    write_image(path, np.zeros((4, 4, 3)))
+    with pytest.raises(FileExistsError, match="overwrite"):
+        write_image(path, np.ones((4, 4, 3)))
+    assert cv2.imread(str(path)).max() == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["x.png"]
