@@ -85,10 +85,35 @@ def test_anisotropic_output_name(image_file, tmp_path):
     assert iio.imread(tmp_path / "pic_zssr_x2x1.5.png").shape == (32, 30, 3)
 
 
-def test_estimated_kernel_fails_clearly_without_fallback(image_file, tmp_path, capsys):
-    assert main([str(image_file), "--kernel", "estimated", "-o", str(tmp_path), *TINY]) == 2
-    assert "not available" in capsys.readouterr().err
-    assert not list(tmp_path.glob("*_zssr_*"))
+def test_estimated_kernel_needs_scale_2_or_4(image_file, tmp_path, capsys):
+    assert main([str(image_file), "--kernel", "estimated", "--scale", "3", "-o", str(tmp_path),
+                 *TINY]) == 2
+    assert "--scale 2 or 4" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*_zssr_*")) and not list(tmp_path.glob("*_kernel_*"))
+
+
+def test_estimated_kernel_end_to_end(tmp_path, natural_image):
+    from zssr.kernels import load_kernel
+
+    src = tmp_path / "big.png"
+    iio.imwrite(src, (natural_image[:64, :72] * 255).round().astype(np.uint8))
+    assert main([str(src), "--kernel", "estimated", "--estimate-iters", "4", "--scale", "4",
+                 "-o", str(tmp_path / "o"), *TINY]) == 0
+    meta = json.loads((tmp_path / "o" / "big_zssr_x4.json").read_text())
+    assert meta["kernel"] == "estimated (KernelGAN)" and meta["preset"] == "kernel"
+    assert set(meta["kernel_files"]) == {"x2", "x4"}
+    k2 = load_kernel(tmp_path / "o" / "big_kernel_x2.mat").kernel
+    k4 = load_kernel(tmp_path / "o" / "big_kernel_x4.mat").kernel
+    assert k2.shape == (13, 13) and k4.shape[0] > 13
+    assert iio.imread(tmp_path / "o" / "big_kernel_x2.png").shape == (13 * 16, 13 * 16, 3)
+    assert meta["kernel_estimation_config"]["max_iters"] == 4
+
+
+def test_real_flag_and_preset_conflict(image_file, tmp_path, capsys):
+    args = build_parser().parse_args(["x.png", "--real"])
+    assert config_from_args(args).noise_std == 0.0125
+    assert main([str(image_file), "--real", "--preset", "ideal", *TINY]) == 2
+    assert "--real" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("content,message", [(None, "not found"), ("bad", "cannot read"),

@@ -13,6 +13,7 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .config import PRESETS, ZSSRConfig, preset, preset_names  # noqa: E402
 from .engine import ZSSR, ProgressEvent, StepReport, ZSSRResult, upscale  # noqa: E402
+from .estimate import KernelGANConfig, estimate_kernel  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -26,5 +27,7 @@ __all__ = [
     "preset",
     "preset_names",
     "upscale",
+    "estimate_kernel",
+    "KernelGANConfig",
     "__version__",
 ]

@@ -153,9 +153,17 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: 2)")
     parser.add_argument("--kernel", default="bicubic",
                         help="downscaling kernel of the input: 'bicubic' (default), a .mat "
-                             "(variable Kernel) or .npy file, or 'estimated' (not available yet)")
-    parser.add_argument("--preset", default="ideal", choices=preset_names(),
-                        help="named recipe (default: ideal); flags below override its fields")
+                             "(variable Kernel) or .npy file, or 'estimated': estimate it per "
+                             "image with KernelGAN (x2 and x4), saved as <stem>_kernel_x<s>.mat "
+                             "and .png next to the output")
+    parser.add_argument("--preset", default=None, choices=preset_names(),
+                        help="named recipe; flags below override its fields (default: ideal "
+                             "with the bicubic kernel, kernel with a given or estimated one)")
+    parser.add_argument("--real", action="store_true",
+                        help="real photo: use the 'real' preset (noisy sons, no "
+                             "back-projection); same as --preset real")
+    parser.add_argument("--estimate-iters", type=int, default=None,
+                        help="KernelGAN iterations for --kernel estimated (default: 3000)")
     parser.add_argument("-o", "--output-dir", default=None,
                         help="folder for outputs, mirroring the input folders' structure "
                              "(default: next to each input)")
@@ -176,11 +184,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def resolve_preset(args: argparse.Namespace) -> str:
+    """``--preset``, or ``real`` for ``--real``, or the default for the kernel in use."""
+    if args.real:
+        if args.preset not in (None, "real"):
+            raise UsageError(f"--real selects the 'real' preset; it contradicts --preset "
+                             f"{args.preset}")
+        return "real"
+    if args.preset is not None:
+        return args.preset
+    return "ideal" if args.kernel == "bicubic" else "kernel"
+
+
 def config_from_args(args: argparse.Namespace) -> ZSSRConfig:
-    """The preset named by ``--preset`` with every explicitly given field flag applied."""
+    """The preset (see :func:`resolve_preset`) with every explicitly given field flag applied."""
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(ZSSRConfig)
                  if getattr(args, f.name, None) is not None}
     try:
+        args.preset = resolve_preset(args)
         return preset(args.preset, **overrides)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
@@ -240,7 +261,7 @@ def _device() -> str:
 
 
 class _Progress:
-    """tqdm bars fed by the engine's progress events (one bar per image and phase)."""
+    """tqdm bars fed by progress events (one bar per image and phase)."""
 
     def __init__(self, name: str, quiet: bool, position: int = 0) -> None:
         self.name, self.quiet, self.position = name, quiet, position
@@ -252,20 +273,26 @@ class _Progress:
             return
         from tqdm import tqdm
 
-        key = (event.phase, event.step)
+        phase = getattr(event, "phase", "estimate")
+        key = (phase, getattr(event, "step", 0))
         if key != self.key:
             self.close()
             self.key = key
-            step = f" step {event.step + 1}/{event.n_steps}" if event.n_steps > 1 else ""
-            label = "train" if event.phase == "train" else "ensemble"
+            n_steps = getattr(event, "n_steps", 1)
+            step = f" step {event.step + 1}/{n_steps}" if n_steps > 1 else ""
+            label = {"train": "train", "predict": "ensemble", "estimate": "kernel"}[phase]
             self.bar = tqdm(total=event.total, desc=f"{self.name}{step} {label}",
-                            unit="it" if event.phase == "train" else "pass",
+                            unit="pass" if phase == "predict" else "it",
                             leave=False, dynamic_ncols=True, file=sys.stderr,
                             position=self.position)
         self.bar.update(event.iteration - self.bar.n)
-        if event.phase == "train" and event.iteration % 10 == 0:
-            self.bar.set_postfix(loss=f"{event.loss:.4f}", lr=f"{event.learning_rate:.0e}",
-                                 refresh=False)
+        if event.iteration % 10 == 0:
+            if phase == "train":
+                self.bar.set_postfix(loss=f"{event.loss:.4f}", lr=f"{event.learning_rate:.0e}",
+                                     refresh=False)
+            elif phase == "estimate":
+                self.bar.set_postfix(g=f"{event.g_loss:.3f}", d=f"{event.d_loss:.3f}",
+                                     refresh=False)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -279,10 +306,7 @@ def _resolve_kernel(spec: str) -> tuple[Any, dict[str, Any]]:
     if spec == "bicubic":
         return None, {"kernel": "bicubic"}
     if spec == "estimated":
-        raise UsageError(
-            "--kernel estimated: kernel estimation (KernelGAN) is not available in this version; "
-            "use --kernel bicubic or --kernel PATH to a .mat/.npy kernel"
-        )
+        return "estimated", {"kernel": "estimated (KernelGAN)"}
     try:
         loaded = load_kernel(spec)
     except KernelError as exc:
@@ -396,6 +420,8 @@ def _process(job: Job, args: argparse.Namespace, config: ZSSRConfig, kernel: Any
                              f"the output {h}x{w} (up to a mod-crop)")
         gt = gt[:h, :w]
     progress = _Progress(job.path.name, args.quiet, position)
+    if isinstance(kernel, str) and kernel == "estimated":
+        kernel, kernel_info = _estimate(job, loaded.pixels, args, out_path, progress)
     try:
         result = ZSSR(config).run(loaded.pixels, args.scale, kernel, progress=progress)
     except ValueError as exc:
@@ -436,6 +462,47 @@ def _process(job: Job, args: argparse.Namespace, config: ZSSRConfig, kernel: Any
     write_image(out_path, result.image, info, alpha=alpha, overwrite=args.overwrite)
     write_json(sidecar, record, overwrite=True)
     return record
+
+
+def _estimate(job: Job, pixels: np.ndarray, args: argparse.Namespace, out_path: Path,
+              progress: _Progress) -> tuple[np.ndarray, dict[str, Any]]:
+    """KernelGAN estimate for one image; saves the kernel (.mat) and its picture (.png)."""
+    from .estimate import KernelGANConfig, estimate_kernel
+    from .io import write_image
+    from .kernels import kernel_picture, save_kernel
+
+    if args.scale[0] != args.scale[1] or args.scale[0] not in (2.0, 4.0):
+        raise UsageError(f"--kernel estimated works for --scale 2 or 4 (KernelGAN estimates x2 "
+                         f"kernels, x4 by composition), got {format_scale(args.scale)}")
+    scale = int(args.scale[0])
+    overrides: dict[str, Any] = {"seed": args.seed if args.seed is not None else 0}
+    if args.estimate_iters is not None:
+        if args.estimate_iters < 1:
+            raise UsageError("--estimate-iters must be >= 1")
+        overrides["max_iters"] = args.estimate_iters
+    cfg = KernelGANConfig(**overrides)
+    t0 = time.perf_counter()
+    try:
+        kernel, kernel_x2 = estimate_kernel(pixels, scale, config=cfg, progress=progress,
+                                            return_x2=True)
+    except ValueError as exc:
+        raise ProcessingError(str(exc)) from None
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - t0
+    stem = f"{job.path.stem}_kernel"
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for s, k in {2: kernel_x2, scale: kernel}.items():
+        mat = out_path.with_name(f"{stem}_x{s}.mat")
+        save_kernel(mat, k)
+        png = mat.with_suffix(".png")
+        write_image(png, kernel_picture(k).astype(np.float32) / 255.0, overwrite=True)
+        files[f"x{s}"] = {"mat": str(mat.resolve()), "png": str(png.resolve()),
+                          "shape": list(k.shape)}
+    return kernel, {"kernel": "estimated (KernelGAN)", "kernel_files": files,
+                    "kernel_estimation_seconds": seconds,
+                    "kernel_estimation_config": dataclasses.asdict(cfg)}
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:

@@ -1,8 +1,12 @@
-"""Downscaling kernels: reading, validating and normalising kernel files.
+"""Downscaling kernels: files, validation, composition, random kernels, pictures and errors.
 
 A kernel file is a MATLAB ``.mat`` holding a 2-D variable ``Kernel`` (as KernelGAN and DIV2KRK
 write them) or a NumPy ``.npy`` holding a 2-D array. A kernel that cannot be loaded or is invalid
 is an error, never a silent fall-back to bicubic.
+
+Convention: a kernel ``k`` for scale ``s`` means ``LR = subsample_s(HR correlated with k)``; where
+the kernel sits inside its array does not matter, because :func:`zssr.resize.downscale_with_kernel`
+places its centre of mass on MATLAB's sampling grid.
 """
 
 from __future__ import annotations
@@ -13,7 +17,22 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["KernelError", "LoadedKernel", "load_kernel", "validate_kernel"]
+__all__ = [
+    "KernelError",
+    "LoadedKernel",
+    "load_kernel",
+    "save_kernel",
+    "validate_kernel",
+    "compose_kernels",
+    "analytic_x4",
+    "analytic_x8",
+    "random_gaussian_kernel",
+    "bicubic_kernel",
+    "kernel_picture",
+    "centre_of_mass",
+    "kernel_error",
+    "principal_angle",
+]
 
 
 class KernelError(ValueError):
@@ -40,7 +59,11 @@ def validate_kernel(kernel: np.ndarray, *, name: str = "kernel") -> tuple[np.nda
     array = np.asarray(kernel)
     if array.dtype == object or not np.issubdtype(array.dtype, np.number):
         raise KernelError(f"{name}: kernel must be numeric, got dtype {array.dtype}")
-    array = np.squeeze(array.astype(np.float64))
+    array = array.astype(np.float64)
+    if array.ndim > 2:  # MATLAB may store a 2-D kernel with trailing singleton dimensions
+        kept = [d for d in array.shape if d != 1]
+        if len(kept) <= 2:
+            array = array.reshape(([1] * (2 - len(kept))) + kept)
     if array.ndim != 2:
         raise KernelError(f"{name}: kernel must be a 2-D array, got shape {np.shape(kernel)}")
     if not np.all(np.isfinite(array)):
@@ -87,3 +110,158 @@ def load_kernel(path: str | os.PathLike) -> LoadedKernel:
         ) from None
     kernel, total = validate_kernel(raw, name=str(path))
     return LoadedKernel(kernel, str(path), total)
+
+
+def save_kernel(path: str | os.PathLike, kernel: np.ndarray) -> Path:
+    """Write a kernel as ``.mat`` (variable ``Kernel``) or ``.npy``, atomically."""
+    from .io import _atomic_write
+
+    path = Path(path)
+    kernel, _ = validate_kernel(kernel, name=str(path))
+    if path.suffix.lower() == ".mat":
+        from scipy.io import savemat
+
+        _atomic_write(path, lambda tmp: savemat(tmp, {"Kernel": kernel}), True)
+    elif path.suffix.lower() == ".npy":
+        def write(tmp: str) -> None:
+            with open(tmp, "wb") as fh:
+                np.save(fh, kernel)
+        _atomic_write(path, write, True)
+    else:
+        raise KernelError(f"{path}: kernels are saved as .mat or .npy")
+    return path
+
+
+def compose_kernels(first: np.ndarray, first_scale: int, second: np.ndarray) -> np.ndarray:
+    """The single kernel equal to downscaling by ``first_scale`` with ``first`` and then with
+    ``second`` (on the coarser grid): ``big[a + s*r, b + s*c] += first[a, b] * second[r, c]``.
+
+    Borders holding less than 1e-6 of the mass are trimmed; the result sums to 1.
+
+    References
+    ----------
+    S. Bell-Kligler, A. Shocher, M. Irani, "Blind Super-Resolution Kernel Estimation using an
+    Internal-GAN", NeurIPS 2019 (appendix: the analytic x4 kernel).
+    """
+    first, _ = validate_kernel(first, name="first kernel")
+    second, _ = validate_kernel(second, name="second kernel")
+    s = int(first_scale)
+    fh, fw = first.shape
+    sh, sw = second.shape
+    big = np.zeros((fh + s * (sh - 1), fw + s * (sw - 1)))
+    for r in range(sh):
+        for c in range(sw):
+            big[s * r:s * r + fh, s * c:s * c + fw] += second[r, c] * first
+    return _trim(big)
+
+
+def _trim(kernel: np.ndarray, tol: float = 1e-6) -> np.ndarray:
+    total = np.abs(kernel).sum()
+    rows = np.nonzero(np.abs(kernel).sum(axis=1) > tol * total)[0]
+    cols = np.nonzero(np.abs(kernel).sum(axis=0) > tol * total)[0]
+    trimmed = kernel[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return trimmed / trimmed.sum()
+
+
+def analytic_x4(kernel_x2: np.ndarray) -> np.ndarray:
+    """x4 kernel equivalent to downscaling twice by 2 with ``kernel_x2``."""
+    return compose_kernels(kernel_x2, 2, kernel_x2)
+
+
+def analytic_x8(kernel_x2: np.ndarray) -> np.ndarray:
+    """x8 kernel equivalent to downscaling three times by 2 with ``kernel_x2``."""
+    return compose_kernels(analytic_x4(kernel_x2), 4, kernel_x2)
+
+
+def random_gaussian_kernel(
+    size: int = 11,
+    rng: np.random.Generator | None = None,
+    *,
+    lambda_range: tuple[float, float] = (0.6, 5.0),
+    noise: float = 0.25,
+    scale: int = 2,
+) -> np.ndarray:
+    """A random anisotropic Gaussian kernel as in the DIV2KRK benchmark.
+
+    Axis lengths ``lambda1, lambda2 ~ U(lambda_range)``, rotation ``theta ~ U(-pi, pi)``, uniform
+    multiplicative noise of up to ``noise`` of each value, normalised to sum 1. The mean sits
+    where a kernel for ``scale`` is centred (the middle of the first ``scale x scale`` block).
+    DIV2KRK used 11x11 kernels with lengths in (0.6, 5) for x2 and 31x31 for x4.
+    """
+    rng = np.random.default_rng() if rng is None else rng
+    l1, l2 = rng.uniform(*lambda_range, size=2)
+    theta = rng.uniform(-np.pi, np.pi)
+    rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    cov = rot @ np.diag([l1**2, l2**2]) @ rot.T
+    centre = size // 2 + 0.5 * (scale - size % 2)
+    y, x = np.indices((size, size), dtype=np.float64)
+    d = np.stack([y - centre, x - centre], axis=-1)
+    k = np.exp(-0.5 * np.einsum("...i,ij,...j->...", d, np.linalg.inv(cov), d))
+    k *= 1.0 + rng.uniform(-noise, noise, size=k.shape)
+    k = np.clip(k, 0, None)
+    return k / k.sum()
+
+
+def bicubic_kernel(scale: int = 2) -> np.ndarray:
+    """MATLAB's antialiased bicubic downscaling kernel for an integer ``scale`` (4*scale taps)."""
+    from .resize import _cubic
+
+    offsets = np.arange(4 * scale) - (4 * scale - 1) / 2.0
+    taps = _cubic(offsets / scale) / scale
+    taps /= taps.sum()
+    return np.outer(taps, taps)
+
+
+def centre_of_mass(kernel: np.ndarray) -> np.ndarray:
+    """(row, column) centre of mass of a kernel."""
+    k = np.asarray(kernel, dtype=np.float64)
+    grid = np.indices(k.shape)
+    return np.array([(g * k).sum() / k.sum() for g in grid])
+
+
+def _centred(kernel: np.ndarray, size: int) -> np.ndarray:
+    """Kernel resampled (linearly) onto a ``size x size`` grid whose middle is its centre of mass.
+
+    Kernels that differ only by where they sit in their arrays differ by whole pixels in their
+    centres of mass, so they are resampled at identical fractional offsets: identical results.
+    """
+    from scipy.ndimage import map_coordinates
+
+    k = np.asarray(kernel, dtype=np.float64)
+    offset = centre_of_mass(k) - (size - 1) / 2.0
+    grid = np.indices((size, size), dtype=np.float64)
+    coords = [grid[0] + offset[0], grid[1] + offset[1]]
+    out = map_coordinates(k, coords, order=1, mode="grid-constant", cval=0.0)
+    return out / out.sum()
+
+
+def kernel_error(estimate: np.ndarray, truth: np.ndarray) -> float:
+    """L2 distance between two kernels after aligning their centres of mass (both sum to 1)."""
+    size = max(*estimate.shape, *truth.shape) + 2
+    return float(np.sqrt(((_centred(estimate, size) - _centred(truth, size)) ** 2).sum()))
+
+
+def principal_angle(kernel: np.ndarray) -> tuple[float, float]:
+    """Orientation (degrees, in [0, 180)) of a kernel's long axis and its elongation (ratio of
+    the second-moment eigenvalues, >= 1)."""
+    k = np.clip(np.asarray(kernel, dtype=np.float64), 0, None)
+    k = k / k.sum()
+    y, x = np.indices(k.shape, dtype=np.float64)
+    cy, cx = (y * k).sum(), (x * k).sum()
+    cov = np.array([[((y - cy) ** 2 * k).sum(), ((y - cy) * (x - cx) * k).sum()],
+                    [((y - cy) * (x - cx) * k).sum(), ((x - cx) ** 2 * k).sum()]])
+    values, vectors = np.linalg.eigh(cov)
+    vy, vx = vectors[:, 1]
+    return float(np.degrees(np.arctan2(vy, vx)) % 180.0), float(values[1] / max(values[0], 1e-12))
+
+
+def kernel_picture(kernel: np.ndarray, *, pixel: int = 16) -> np.ndarray:
+    """An RGB uint8 picture of a kernel: each tap a ``pixel``-sized square, viridis colours."""
+    import cv2
+
+    k = np.asarray(kernel, dtype=np.float64)
+    k = np.clip(k, 0, None)
+    norm = (255 * k / k.max()).round().astype(np.uint8) if k.max() > 0 else k.astype(np.uint8)
+    big = np.kron(norm, np.ones((pixel, pixel), dtype=np.uint8))
+    bgr = cv2.applyColorMap(big, cv2.COLORMAP_VIRIDIS)
+    return bgr[:, :, ::-1].copy()

@@ -1,0 +1,337 @@
+"""KernelGAN (Bell-Kligler, Shocher & Irani, NeurIPS 2019) in Keras 3.
+
+A deep *linear* generator downscales crops of the image; a patch discriminator tries to tell its
+output from real crops of the same image. When the discriminator can no longer tell them apart,
+the generator downscales the way the camera did, and its composed filter is the image's
+downscaling kernel. Priors keep the kernel plausible: it sums to 1, is small near its borders, is
+centred, is sparse, and starts close to bicubic.
+
+The generator is parametrised as KernelGAN's six-layer linear network (7, 5, 3, 1, 1, 1; 64
+channels) but applied as the single strided correlation with its composed 13x13 filter: the same
+function and the same gradients for the layer weights, at a fraction of the cost, and the
+extracted kernel is exactly the operation that was trained.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from keras import ops
+
+from ..kernels import analytic_x4, bicubic_kernel
+from .crops import CropSampler
+
+__all__ = ["KernelGANConfig", "estimate_kernel", "DeepLinearGenerator", "BatchStatNorm",
+           "build_discriminator", "post_process_kernel", "EstimateEvent"]
+
+
+@dataclass(frozen=True)
+class KernelGANConfig:
+    """KernelGAN's hyper-parameters (defaults are the paper's)."""
+
+    max_iters: int = 3000
+    g_crop: int = 64
+    g_structure: tuple[int, ...] = (7, 5, 3, 1, 1, 1)
+    g_channels: int = 64
+    d_channels: int = 64
+    d_layers: int = 7
+    d_kernel: int = 7
+    learning_rate: float = 2e-4
+    beta1: float = 0.5
+    lr_decay_every: int = 750
+    lambda_sum2one: float = 0.5
+    lambda_bicubic: float = 5.0
+    lambda_boundaries: float = 0.5
+    lambda_centralized_end: float = 1.0
+    lambda_sparse_end: float = 5.0
+    bicubic_similar_below: float = 0.4
+    lambda_update_every: int = 200
+    lambda_bicubic_decay: float = 100.0
+    lambda_bicubic_min: float = 5e-6
+    n_filtering: int = 40
+    seed: int = 0
+
+    @property
+    def kernel_size(self) -> int:
+        return sum(k - 1 for k in self.g_structure) + 1
+
+
+@dataclass(frozen=True)
+class EstimateEvent:
+    """Progress of the estimation (for a progress bar)."""
+
+    iteration: int
+    total: int
+    g_loss: float
+    d_loss: float
+
+
+def _penalty_mask(size: int, strength: float = 30.0) -> np.ndarray:
+    """Weights growing towards the borders of a ``size`` kernel, zero in its central part."""
+    centre = (size - 1) / 2.0
+    z = np.arange(size) - centre
+    g = np.exp(-(z[:, None] ** 2 + z[None, :] ** 2) / (2.0 * size**2))
+    mask = 1.0 - g / g.max()
+    core = size // 2 + size % 2
+    margin = (size - core) // 2 - 1
+    if margin > 0:
+        mask[margin:-margin, margin:-margin] = 0.0
+    return strength * mask
+
+
+@keras.saving.register_keras_serializable(package="zssr")
+class DeepLinearGenerator(keras.layers.Layer):
+    """Downscales each channel with the filter composed of a stack of linear convolutions.
+
+    Input (N, H, W, C) in [-1, 1]; output (N, (H - K) // s + 1, ..., C) for the composed kernel
+    size K and stride s. The kernel priors and the bicubic-similarity loss are added with
+    ``add_loss``; their weights are non-trainable variables the training schedule updates.
+    """
+
+    def __init__(self, structure=(7, 5, 3, 1, 1, 1), channels=64, stride=2, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.structure = tuple(int(k) for k in structure)
+        self.channels, self.stride, self.seed = int(channels), int(stride), int(seed)
+        self.size = sum(k - 1 for k in self.structure) + 1
+
+    def build(self, input_shape):
+        chans = [1] + [self.channels] * (len(self.structure) - 1) + [1]
+        self.filters = []
+        for i, k in enumerate(self.structure):
+            fan_in, fan_out = k * k * chans[i], k * k * chans[i + 1]
+            std = 0.1 * math.sqrt(2.0 / (fan_in + fan_out))  # Xavier-normal with gain 0.1
+            self.filters.append(self.add_weight(
+                name=f"w{i}", shape=(k, k, chans[i], chans[i + 1]),
+                initializer=keras.initializers.RandomNormal(stddev=std, seed=self.seed + i)))
+        self.lambdas = {name: self.add_weight(name=f"lambda_{name}", shape=(),
+                                              initializer="zeros", trainable=False)
+                        for name in ("sum2one", "bicubic", "boundaries", "centralized", "sparse")}
+        self.mask = ops.convert_to_tensor(_penalty_mask(self.size), dtype="float32")
+        bic = bicubic_kernel(self.stride).astype("float32")
+        self.bicubic = ops.convert_to_tensor(bic[:, :, None, None])
+        idx = np.arange(self.size, dtype="float32")
+        self.indices = ops.convert_to_tensor(idx)
+        want = self.size // 2 + 0.5 * (self.stride - self.size % 2)
+        self.centre = ops.convert_to_tensor(np.array([want, want], dtype="float32"))
+
+    def kernel(self):
+        """The composed filter (K x K) the generator correlates with."""
+        span = 2 * self.size - 1
+        delta = np.zeros((1, span, span, 1), dtype="float32")
+        delta[0, self.size - 1, self.size - 1, 0] = 1.0
+        x = ops.convert_to_tensor(delta)
+        for w in self.filters:
+            x = ops.conv(x, w, padding="valid")
+        # A delta through a correlation gives the filter mirrored; mirror it back.
+        return ops.flip(ops.flip(x[0, :, :, 0], axis=0), axis=1)
+
+    def _to_gray_batch(self, x):
+        n, h, w, c = ops.shape(x)[0], ops.shape(x)[1], ops.shape(x)[2], ops.shape(x)[3]
+        return ops.reshape(ops.transpose(x, (0, 3, 1, 2)), (n * c, h, w, 1)), n, c
+
+    def _from_gray_batch(self, y, n, c):
+        h, w = ops.shape(y)[1], ops.shape(y)[2]
+        return ops.transpose(ops.reshape(y, (n, c, h, w)), (0, 2, 3, 1))
+
+    def downscale_pair(self, x):
+        """The generator's downscaling of ``x`` and MATLAB bicubic's, aligned; plus the kernel."""
+        k = self.kernel()
+        gray, n, c = self._to_gray_batch(x)
+        y = ops.conv(gray, ops.reshape(k, (self.size, self.size, 1, 1)), strides=self.stride,
+                     padding="valid")
+        pad = (self.bicubic.shape[0] - 1) // 2
+        bic = ops.conv(ops.pad(gray, ((0, 0), (pad, pad), (pad, pad), (0, 0))), self.bicubic,
+                       strides=self.stride, padding="valid")
+        sh = (ops.shape(bic)[1] - ops.shape(y)[1]) // 2
+        sw = (ops.shape(bic)[2] - ops.shape(y)[2]) // 2
+        bic = bic[:, sh:sh + ops.shape(y)[1], sw:sw + ops.shape(y)[2], :]
+        return self._from_gray_batch(y, n, c), self._from_gray_batch(bic, n, c), k
+
+    def call(self, x):
+        y, bic, k = self.downscale_pair(x)
+        lam = self.lambdas
+        total = ops.sum(k)
+        rows, cols = ops.sum(k, axis=1), ops.sum(k, axis=0)
+        com = ops.stack([ops.sum(rows * self.indices), ops.sum(cols * self.indices)]) / total
+        self.add_loss(
+            lam["bicubic"] * ops.mean(ops.square(y - bic))
+            + lam["sum2one"] * ops.abs(1.0 - total)
+            + lam["boundaries"] * ops.mean(ops.abs(k * self.mask))
+            + lam["centralized"] * ops.mean(ops.square(com - self.centre))
+            + lam["sparse"] * ops.mean(ops.power(ops.abs(k) + 1e-12, 0.2))
+        )
+        return y
+
+    def get_config(self):
+        return {**super().get_config(), "structure": self.structure, "channels": self.channels,
+                "stride": self.stride, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="zssr")
+class BatchStatNorm(keras.layers.Layer):
+    """Batch normalisation that always uses the statistics of the batch at hand.
+
+    KernelGAN's discriminator normalises with batch statistics in both of its roles (when it is
+    trained and when it judges the generator); Keras's BatchNormalization switches to moving
+    averages once frozen, which would change the generator's gradients.
+    """
+
+    def __init__(self, epsilon=1e-5, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon, self.seed = float(epsilon), int(seed)
+
+    def build(self, input_shape):
+        c = input_shape[-1]
+        self.gamma = self.add_weight(name="gamma", shape=(c,), initializer=keras.initializers
+                                     .RandomNormal(1.0, 0.02, seed=self.seed))
+        self.beta = self.add_weight(name="beta", shape=(c,), initializer="zeros")
+
+    def call(self, x):
+        mean = ops.mean(x, axis=(0, 1, 2), keepdims=True)
+        var = ops.mean(ops.square(x - mean), axis=(0, 1, 2), keepdims=True)
+        return (x - mean) / ops.sqrt(var + self.epsilon) * self.gamma + self.beta
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon, "seed": self.seed}
+
+
+def build_discriminator(channels: int = 3, *, width: int = 64, layers: int = 7,
+                        kernel: int = 7, seed: int = 0) -> keras.Model:
+    """Fully convolutional patch discriminator: one ``kernel`` x ``kernel`` convolution (its
+    receptive field), then 1x1 convolutions with batch-statistics normalisation and ReLU, and a
+    sigmoid map; spectral normalisation on every convolution."""
+    def conv(filters, size, i, activation=None):
+        std = 0.1 * math.sqrt(2.0 / (size * size * (channels if i == 0 else width) + filters))
+        return keras.layers.SpectralNormalization(keras.layers.Conv2D(
+            filters, size, activation=activation,
+            kernel_initializer=keras.initializers.RandomNormal(stddev=std, seed=seed + i)))
+
+    inputs = keras.Input((None, None, channels))
+    x = conv(width, kernel, 0)(inputs)
+    for i in range(1, layers - 1):
+        x = conv(width, 1, i)(x)
+        x = BatchStatNorm(seed=seed + 100 + i)(x)
+        x = keras.layers.ReLU()(x)
+    outputs = conv(1, 1, layers - 1, activation="sigmoid")(x)
+    return keras.Model(inputs, outputs, name="kernelgan_discriminator")
+
+
+def post_process_kernel(kernel: np.ndarray, n: int = 40) -> np.ndarray:
+    """Drop negligible taps: subtract 0.75 x the (n+1)-th largest value, clip at 0, sum to 1."""
+    k = np.asarray(kernel, dtype=np.float64)
+    threshold = 0.75 * np.sort(k.ravel())[-n - 1] if k.size > n else 0.0
+    k = np.clip(k - threshold, 0.0, None)
+    if k.sum() <= 0:
+        raise ValueError("estimated kernel vanished after filtering; the estimation failed")
+    return k / k.sum()
+
+
+def estimate_kernel(
+    image: np.ndarray,
+    scale: int = 2,
+    *,
+    config: KernelGANConfig | None = None,
+    progress: Callable[[EstimateEvent], None] | None = None,
+    return_x2: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Estimate the downscaling kernel of ``image`` with KernelGAN.
+
+    Parameters
+    ----------
+    image : ndarray
+        Float HxW or HxWxC image in [0, 1], at least ``config.g_crop`` pixels on each side.
+    scale : {2, 4}
+        The SR scale the kernel is for; x4 is composed analytically from the x2 estimate.
+    config : KernelGANConfig, optional
+    progress : callable, optional
+        Called with an :class:`EstimateEvent` every iteration.
+    return_x2 : bool
+        Also return the x2 kernel (useful with ``scale=4``).
+
+    Returns
+    -------
+    ndarray or (ndarray, ndarray)
+        The kernel (sums to 1); with ``return_x2``, ``(kernel, kernel_x2)``.
+
+    References
+    ----------
+    S. Bell-Kligler, A. Shocher, M. Irani, "Blind Super-Resolution Kernel Estimation using an
+    Internal-GAN", NeurIPS 2019.
+    """
+    if scale not in (2, 4):
+        raise ValueError(f"kernel estimation supports scale 2 or 4, got {scale}")
+    cfg = config or KernelGANConfig()
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    rng = np.random.default_rng(cfg.seed)
+    gen = DeepLinearGenerator(cfg.g_structure, cfg.g_channels, 2, seed=cfg.seed, name="generator")
+    d_net = build_discriminator(image.shape[2], width=cfg.d_channels, layers=cfg.d_layers,
+                                kernel=cfg.d_kernel, seed=cfg.seed + 1000)
+    g_in = keras.Input((cfg.g_crop, cfg.g_crop, image.shape[2]))
+    g_out = gen(g_in)
+    d_size = int(g_out.shape[1])
+    sampler = CropSampler(image, cfg.g_crop, d_size, 2, rng)
+
+    # The generator is trained through the frozen discriminator; the discriminator on its own.
+    d_real_in, d_fake_in = keras.Input((d_size, d_size, image.shape[2])), keras.Input(
+        (d_size, d_size, image.shape[2]))
+    d_trainer = keras.Model([d_real_in, d_fake_in],
+                            ops.concatenate([d_net(d_real_in), d_net(d_fake_in)], axis=0))
+    d_trainer.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1),
+                      loss="mean_absolute_error")
+    d_net.trainable = False
+    gt_in = keras.Input((cfg.g_crop, cfg.g_crop, image.shape[2]))
+    g_trainer = keras.Model(gt_in, d_net(gen(gt_in)))
+    g_trainer.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1),
+                      loss="mean_absolute_error")
+    gen.lambdas["sum2one"].assign(cfg.lambda_sum2one)
+    gen.lambdas["bicubic"].assign(cfg.lambda_bicubic)
+    gen.lambdas["boundaries"].assign(cfg.lambda_boundaries)
+
+    d_out = d_size - (cfg.d_kernel - 1)
+    ones = np.ones((1, d_out, d_out, 1), np.float32)
+    labels_d = np.concatenate([ones, np.zeros_like(ones)], axis=0)
+    similar_count, similar, constraints_in = 0, False, False
+    lam_bic = cfg.lambda_bicubic
+    lr = cfg.learning_rate
+    g_loss = d_loss = math.nan
+    for it in range(cfg.max_iters):
+        g_crop = sampler.generator_crop()[None] * 2.0 - 1.0
+        d_crop = sampler.discriminator_crop()[None]
+        d_crop = (d_crop + rng.standard_normal(d_crop.shape) / 255.0) * 2.0 - 1.0
+        d_net.trainable = False
+        g_loss = float(np.asarray(g_trainer.train_on_batch(g_crop, ones)))
+        fake, bic, _ = gen.downscale_pair(ops.convert_to_tensor(g_crop.astype(np.float32)))
+        fake, bic = ops.convert_to_numpy(fake), ops.convert_to_numpy(bic)
+        bic_mse = float(np.mean((fake - bic) ** 2))
+        fake = fake + rng.standard_normal(fake.shape).astype(np.float32) / 255.0
+        d_net.trainable = True
+        d_loss = float(np.asarray(d_trainer.train_on_batch(
+            [d_crop.astype(np.float32), fake], labels_d)))
+        # KernelGAN's schedule: rate decay; once G mimics bicubic, fade that prior out and
+        # bring in the centring and sparsity priors.
+        n = it + 1
+        if n % cfg.lr_decay_every == 0:
+            lr /= 10.0
+            g_trainer.optimizer.learning_rate.assign(lr)
+            d_trainer.optimizer.learning_rate.assign(lr)
+        if not similar:
+            similar_count = similar_count + 1 if bic_mse < cfg.bicubic_similar_below else 0
+            similar = similar_count >= 3
+        elif n % cfg.lambda_update_every == 0 and lam_bic > cfg.lambda_bicubic_min:
+            lam_bic = max(lam_bic / cfg.lambda_bicubic_decay, cfg.lambda_bicubic_min)
+            gen.lambdas["bicubic"].assign(lam_bic)
+            if not constraints_in and lam_bic < 5e-3:
+                gen.lambdas["centralized"].assign(cfg.lambda_centralized_end)
+                gen.lambdas["sparse"].assign(cfg.lambda_sparse_end)
+                constraints_in = True
+        if progress is not None:
+            progress(EstimateEvent(n, cfg.max_iters, g_loss, d_loss))
+    k2 = post_process_kernel(keras.ops.convert_to_numpy(gen.kernel()), cfg.n_filtering)
+    kernel = k2 if scale == 2 else analytic_x4(k2)
+    return (kernel, k2) if return_x2 else kernel
