@@ -122,3 +122,15 @@ def test_random_kernel_orientation_and_error_measures():
 def test_kernel_picture():
     pic = kernel_picture(np.eye(3) / 3, pixel=4)
     assert pic.shape == (12, 12, 3) and pic.dtype == np.uint8
+
+
+def test_div2krk_lr_is_reproduced_by_our_kernel_convention():
+    from zssr.benchmark import load_div2krk_layout, resynthesis_psnr
+
+    from .conftest import shared_data_or_skip
+
+    root = shared_data_or_skip("div2krk")
+    for scale in (2, 4):
+        (sample,) = load_div2krk_layout(root, scale, ["2"])
+        # centre of mass on MATLAB's grid reproduces the benchmark's LR files (>= 50 dB here)
+        assert resynthesis_psnr(sample.hr, sample.lr, sample.kernel, scale) >= 50.0

@@ -1,9 +1,20 @@
 """Benchmark: dataset x method x scale -> per-image PSNR-Y / SSIM-Y / seconds, md + json.
 
-Reads the EDSR layout (``HR/<name>.png``, ``LR_bicubic/X<s>/<name>x<s>.png``), mod-crops each HR
-to a multiple of the scale, super-resolves the LR file and scores with the papers' protocol::
+Two layouts are read:
+
+* EDSR (Set5, Set14, BSD100): ``HR/<name>.png`` and ``LR_bicubic/X<s>/<name>x<s>.png``; each HR is
+  mod-cropped to a multiple of the scale.
+* DIV2KRK: ``gt/im_N.png``, ``lr_x<s>/im_N.png`` and the ground-truth kernels
+  ``gt_k_x<s>/kernel_N.mat``.
+
+Methods: ``bicubic`` (interpolation), ``zssr`` (ZSSR assuming the bicubic kernel, ``--preset``),
+``zssr-gt`` (ZSSR with the ground-truth kernel, preset ``kernel``) and ``zssr-estimated`` (KernelGAN
+estimate, then ZSSR with preset ``kernel``; also reports the estimate's kernel error and how well
+it re-synthesises the LR image from the ground truth). Scores follow the papers' protocol::
 
     python -m zssr.benchmark --dataset ../shared/data/set5 --scale 2 --method bicubic,zssr
+    python -m zssr.benchmark --dataset ../shared/data/div2krk --scale 2 \
+        --method bicubic,zssr,zssr-gt,zssr-estimated --images 2,3,6
 """
 
 from __future__ import annotations
@@ -31,12 +42,49 @@ __all__ = ["Sample", "load_edsr_layout", "evaluate", "main"]
 
 @dataclass(frozen=True)
 class Sample:
-    """One benchmark image: LR input, mod-cropped HR ground truth, scale."""
+    """One benchmark image: LR input, (mod-cropped) HR ground truth, scale, true kernel if known."""
 
     name: str
     lr: np.ndarray
     hr: np.ndarray
     scale: int
+    kernel: np.ndarray | None = None
+
+
+def load_dataset(root: str | Path, scale: int, names: list[str] | None = None) -> list[Sample]:
+    """Load an EDSR-layout or DIV2KRK-layout folder (detected from its sub-folders)."""
+    root = Path(root)
+    if (root / "gt").is_dir() and (root / f"lr_x{scale}").is_dir():
+        return load_div2krk_layout(root, scale, names)
+    return load_edsr_layout(root, scale, names)
+
+
+def load_div2krk_layout(root: str | Path, scale: int,
+                        names: list[str] | None = None) -> list[Sample]:
+    """Load ``gt/im_N.png``, ``lr_x<s>/im_N.png`` and ``gt_k_x<s>/kernel_N.mat``.
+
+    ``names`` may be image names (``im_2``) or bare indices (``2``).
+    """
+    from .kernels import load_kernel
+
+    root = Path(root)
+    wanted = {n if n.startswith("im_") else f"im_{n}" for n in names} if names else None
+    samples = []
+    for lr_path in sorted(Path(root, f"lr_x{scale}").glob("im_*.png"),
+                          key=lambda p: int(p.stem.split("_")[1])):
+        if wanted and lr_path.stem not in wanted:
+            continue
+        index = lr_path.stem.split("_")[1]
+        hr = read_image(root / "gt" / lr_path.name).pixels
+        lr = read_image(lr_path).pixels
+        hr = hr[: lr.shape[0] * scale, : lr.shape[1] * scale]
+        kernel_path = root / f"gt_k_x{scale}" / f"kernel_{index}.mat"
+        kernel = load_kernel(kernel_path).kernel if kernel_path.exists() else None
+        samples.append(Sample(lr_path.stem, lr, hr, scale, kernel))
+    if not samples:
+        raise FileNotFoundError(f"no DIV2KRK images found in {root}/lr_x{scale}"
+                                + (f" named {sorted(wanted)}" if wanted else ""))
+    return samples
 
 
 def load_edsr_layout(root: str | Path, scale: int, names: list[str] | None = None) -> list[Sample]:
@@ -66,22 +114,61 @@ def load_edsr_layout(root: str | Path, scale: int, names: list[str] | None = Non
     return samples
 
 
+METHODS = ("bicubic", "zssr", "zssr-gt", "zssr-estimated")
+
+
+def resynthesis_psnr(hr: np.ndarray, lr: np.ndarray, kernel: np.ndarray, scale: int) -> float:
+    """PSNR-Y of the LR image against the ground truth downscaled with ``kernel``: how well a
+    kernel explains the observed LR image (higher is better)."""
+    from .resize import downscale_with_kernel
+
+    synth = np.clip(downscale_with_kernel(hr, kernel, 1.0 / scale, output_shape=lr.shape[:2]),
+                    0, 1)
+    return psnr(synth, lr, shave=scale)
+
+
 def evaluate(samples: list[Sample], method: str, *, preset_name: str = "ideal",
              overrides: dict | None = None,
              log: Callable[[str], None] = print) -> dict:
     """Run one method on every sample; returns the result table as a dict."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     rows = []
     for sample in samples:
         t0 = time.perf_counter()
         iterations = None
+        extra: dict = {}
         if method == "bicubic":
             sr = np.clip(imresize(sample.lr, sample.scale), 0, 1)
-        elif method == "zssr":
-            cfg = preset(preset_name, **(overrides or {}))
-            result = ZSSR(cfg).run(sample.lr, sample.scale)
-            sr, iterations = result.image, result.iterations
         else:
-            raise ValueError(f"unknown method {method!r}; choose bicubic or zssr")
+            kernel = None
+            name = preset_name
+            if method == "zssr-gt":
+                if sample.kernel is None:
+                    raise ValueError(f"{sample.name}: no ground-truth kernel in this dataset")
+                kernel, name = sample.kernel, "kernel"
+            elif method == "zssr-estimated":
+                from .estimate import KernelGANConfig, estimate_kernel
+                from .kernels import bicubic_kernel, kernel_error
+
+                t_est = time.perf_counter()
+                seed = (overrides or {}).get("seed", 0)
+                kernel = estimate_kernel(sample.lr, sample.scale,
+                                         config=KernelGANConfig(seed=seed))
+                extra["estimate_seconds"] = time.perf_counter() - t_est
+                name = "kernel"
+                if sample.kernel is not None:
+                    extra["kernel_error"] = kernel_error(kernel, sample.kernel)
+                    extra["kernel_error_bicubic"] = kernel_error(
+                        bicubic_kernel(sample.scale), sample.kernel)
+                    extra["resynthesis_psnr"] = resynthesis_psnr(sample.hr, sample.lr, kernel,
+                                                                 sample.scale)
+                    extra["resynthesis_psnr_gt_kernel"] = resynthesis_psnr(
+                        sample.hr, sample.lr, sample.kernel, sample.scale)
+            cfg = preset(name, **(overrides or {}))
+            result = ZSSR(cfg).run(sample.lr, sample.scale, kernel)
+            sr, iterations = result.image, result.iterations
+            extra["preset"] = name
         seconds = time.perf_counter() - t0
         row = {
             "image": sample.name,
@@ -89,6 +176,7 @@ def evaluate(samples: list[Sample], method: str, *, preset_name: str = "ideal",
             "ssim_y": ssim(sr, sample.hr, scale=sample.scale),
             "seconds": seconds,
             "iterations": iterations,
+            **extra,
         }
         rows.append(row)
         log(f"  {method:8s} {sample.name:12s} PSNR-Y {row['psnr_y']:.3f}  SSIM-Y "
@@ -102,13 +190,20 @@ def evaluate(samples: list[Sample], method: str, *, preset_name: str = "ideal",
     if rows[0]["iterations"] is not None:
         mean["iterations"] = statistics.fmean(r["iterations"] for r in rows)
         mean["median_iterations"] = statistics.median(r["iterations"] for r in rows)
+    for key in ("estimate_seconds", "kernel_error", "kernel_error_bicubic", "resynthesis_psnr",
+                "resynthesis_psnr_gt_kernel"):
+        if key in rows[0]:
+            mean[key] = statistics.fmean(r[key] for r in rows)
+            if key == "estimate_seconds":
+                mean["median_estimate_seconds"] = statistics.median(r[key] for r in rows)
     return {"method": method, "rows": rows, "mean": mean}
 
 
 def _markdown(meta: dict, table: dict) -> str:
     lines = [
         f"# {meta['dataset']} x{meta['scale']} — {table['method']}"
-        + (f" (preset `{meta['preset']}`)" if table["method"] == "zssr" else ""),
+        + (f" (preset `{meta['preset']}`)" if table["method"] == "zssr" else "")
+        + (" (preset `kernel`)" if table["method"] in ("zssr-gt", "zssr-estimated") else ""),
         "",
         f"Machine: {meta['machine']}. zssr {meta['version']}, {meta['date']}. "
         "PSNR/SSIM on MATLAB Y, shave = scale, rounded to uint8 first.",
@@ -123,6 +218,18 @@ def _markdown(meta: dict, table: dict) -> str:
     lines.append(f"| **mean** | **{m['psnr_y']:.3f}** | **{m['ssim_y']:.4f}** | "
                  f"{m['seconds']:.1f} (median {m['median_seconds']:.1f}) | "
                  f"{m.get('median_iterations', '-')} (median) |")
+    if "kernel_error" in m:
+        lines += ["", "Kernel estimate (KernelGAN):", "",
+                  "| image | estimate s | kernel error (bicubic's) | re-synthesis PSNR "
+                  "(GT kernel's) |", "|---|---:|---:|---:|"]
+        for r in table["rows"]:
+            lines.append(f"| {r['image']} | {r['estimate_seconds']:.0f} | "
+                         f"{r['kernel_error']:.4f} ({r['kernel_error_bicubic']:.4f}) | "
+                         f"{r['resynthesis_psnr']:.2f} ({r['resynthesis_psnr_gt_kernel']:.2f}) |")
+        lines.append(f"| **mean** | {m['estimate_seconds']:.0f} (median "
+                     f"{m['median_estimate_seconds']:.0f}) | {m['kernel_error']:.4f} "
+                     f"({m['kernel_error_bicubic']:.4f}) | {m['resynthesis_psnr']:.2f} "
+                     f"({m['resynthesis_psnr_gt_kernel']:.2f}) |")
     return "\n".join(lines) + "\n"
 
 
@@ -143,26 +250,32 @@ def _machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m zssr.benchmark", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", required=True, help="folder in the EDSR layout")
+    parser.add_argument("--dataset", required=True,
+                        help="folder in the EDSR or the DIV2KRK layout")
     parser.add_argument("--scale", type=int, required=True, choices=[2, 3, 4])
     parser.add_argument("--method", default="bicubic",
-                        help="comma-separated: bicubic, zssr (default: bicubic)")
+                        help=f"comma-separated, from {', '.join(METHODS)} (default: bicubic)")
     parser.add_argument("--preset", default="ideal", choices=preset_names())
     parser.add_argument("--max-iters", type=int, default=None)
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--images", default=None, help="comma-separated image names (subset)")
+    parser.add_argument("--images", default=None,
+                        help="comma-separated image names or DIV2KRK indices (subset)")
     parser.add_argument("--results-dir", default="benchmarks/results")
     parser.add_argument("--tag", default="", help="suffix for the result file names")
     args = parser.parse_args(argv)
 
     dataset = Path(args.dataset)
     names = args.images.split(",") if args.images else None
-    samples = load_edsr_layout(dataset, args.scale, names)
+    methods = args.method.split(",")
+    for method in methods:
+        if method not in METHODS:
+            parser.error(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    samples = load_dataset(dataset, args.scale, names)
     overrides = {k: v for k, v in (("max_iters", args.max_iters), ("seed", args.seed))
                  if v is not None}
     out_dir = Path(args.results_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for method in args.method.split(","):
+    for method in methods:
         meta = {
             "dataset": dataset.name, "scale": args.scale, "preset": args.preset,
             "overrides": overrides, "machine": _machine(), "version": __version__,
@@ -179,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         stem = f"{dataset.name}_x{args.scale}_{method}"
         if method == "zssr":
             stem += f"_{args.preset}"
+        if names:
+            stem += "_" + "-".join(n.replace("im_", "") for n in names)
         stem += f"_{args.tag}" if args.tag else ""
         write_json(out_dir / f"{stem}.json", {"meta": meta, **table})
         (out_dir / f"{stem}.md").write_text(_markdown(meta, table))
