@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import glob
 import hashlib
 import math
@@ -114,25 +115,36 @@ def _field_docs() -> dict[str, str]:
     return docs
 
 
-def _import_backend(debug: bool) -> None:
-    """Import Keras (and its backend) with the C++ start-up chatter silenced unless debugging."""
-    if debug or "keras" in sys.modules:
-        import keras  # noqa: F401
-        return
-    import os
+class _QuietStderr:
+    """Silence file descriptor 2 (C++ libraries' start-up chatter) unless debugging."""
 
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import keras  # noqa: F401
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.saved: int | None = None
+
+    def __enter__(self) -> _QuietStderr:
+        if self.enabled:
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.saved is not None:
+            os.dup2(self.saved, 2)
+            os.close(self.saved)
+            self.saved = None
+
+
+def _import_backend(debug: bool) -> None:
+    """Import Keras and its backend, and find the device, without the C++ log lines."""
+    with _QuietStderr(enabled=not debug):
+        import keras
 
         keras.backend.backend()
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+        _device()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -241,6 +253,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
 def _device() -> str:
     import keras
 
