@@ -90,6 +90,18 @@ def test_base_change(small):
     assert result.image.shape == (60, 78, 3)
 
 
+def test_base_change_ends_consistent_with_the_original_input(small):
+    cfg = preset("ideal", **{**TINY, "back_projection_iters": (3,)}, scale_steps=(2.0,),
+                 base_change_scales=(2.0,))
+    with_bp = ZSSR(cfg).upscale(small, 4)
+    without = ZSSR(cfg.replace(back_project_to_input=False)).upscale(small, 4)
+
+    def inconsistency(sr):
+        return np.abs(imresize(sr, 0.25, output_shape=small.shape[:2]) - small).mean()
+
+    assert inconsistency(with_bp) < inconsistency(without)
+
+
 def test_lr_policy_detects_plateau_and_progress():
     iters = [0, 50, 100, 150, 200]
     assert lr_should_drop(iters, [1.0, 0.8, 0.6, 0.4, 0.2], 1.5) is False

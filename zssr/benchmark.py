@@ -247,6 +247,30 @@ def _machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, no GPU used"
 
 
+def _parse_sets(items: list[str], parser: argparse.ArgumentParser) -> dict:
+    """``["scale_steps=2", "max_iters=500"]`` -> typed ZSSRConfig overrides."""
+    import dataclasses
+
+    from .config import ZSSRConfig
+
+    defaults = ZSSRConfig()
+    fields = {f.name for f in dataclasses.fields(ZSSRConfig)}
+    out: dict = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if name not in fields or not value:
+            parser.error(f"--set {item!r}: expected FIELD=VALUE with FIELD a ZSSRConfig field")
+        default = getattr(defaults, name)
+        if isinstance(default, bool):
+            out[name] = value.lower() in ("1", "true", "yes")
+        elif isinstance(default, tuple):
+            kind = int if name == "back_projection_iters" else float
+            out[name] = tuple(kind(v) for v in value.split(","))
+        else:
+            out[name] = type(default)(value)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m zssr.benchmark", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -260,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--images", default=None,
                         help="comma-separated image names or DIV2KRK indices (subset)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a ZSSRConfig field, e.g. --set scale_steps=2 "
+                             "(lists comma-separated); repeatable")
     parser.add_argument("--results-dir", default="benchmarks/results")
     parser.add_argument("--tag", default="", help="suffix for the result file names")
     args = parser.parse_args(argv)
@@ -273,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     samples = load_dataset(dataset, args.scale, names)
     overrides = {k: v for k, v in (("max_iters", args.max_iters), ("seed", args.seed))
                  if v is not None}
+    overrides.update(_parse_sets(args.set, parser))
     out_dir = Path(args.results_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for method in methods:

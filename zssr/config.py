@@ -71,6 +71,9 @@ class ZSSRConfig:
         After the step reaching one of these (isotropic) scales, its output becomes the input.
     init_net_for_each_step : bool
         Re-initialise the network at every scale step instead of continuing from the last one.
+    back_project_to_input : bool
+        After base changes, also back-project the final output onto the original input (with
+        the bicubic kernel at the total scale), which the later steps otherwise never see.
     tile_size : int
         Large images go through the network in tiles of this side (plus a margin of ``depth``
         pixels, so results equal an untiled pass); bounds memory. 0 disables tiling.
@@ -103,6 +106,7 @@ class ZSSRConfig:
     scale_steps: tuple[float, ...] = ()
     base_change_scales: tuple[float, ...] = ()
     init_net_for_each_step: bool = False
+    back_project_to_input: bool = True
     tile_size: int = 1024
     seed: int = 0
 

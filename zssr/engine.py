@@ -312,6 +312,7 @@ class ZSSR:
         bp_iters = _spread(cfg.back_projection_iters, len(steps))
         rng = np.random.default_rng(cfg.seed)
 
+        original = current
         base: Pair = (1.0, 1.0)
         sources = [FatherSource(current, 1.0)]
         model = None
@@ -341,6 +342,9 @@ class ZSSR:
                 sources = [FatherSource(current, 1.0)]
             else:
                 sources.append(FatherSource(output, min(rel)))
+        if (base != (1.0, 1.0) and cfg.back_project_to_input and bp_iters[-1] > 0
+                and all(k is None for k in kernels)):
+            output = back_projection(output, original, (sv, sh), None, bp_iters[-1])
         result_image = output[:, :, 0] if squeeze else output
         return ZSSRResult(result_image, (sv, sh), reports, time.perf_counter() - start)
 
