@@ -119,3 +119,13 @@ def test_matches_matlab_files_of_shared_set5():
     lr = iio.imread(root / "LR_bicubic" / "X2" / "birdx2.png")
     down = imresize(hr.astype(np.float64) / 255, 0.5)
     assert psnr(down, lr, y_channel=False) >= 50.0
+
+
+def test_replicate_border_option():
+    ramp = np.tile(np.arange(12.0)[None, :], (3, 1))
+    sym = imresize(ramp, (1, 0.5))
+    rep = imresize(ramp, (1, 0.5), border="replicate")
+    np.testing.assert_allclose(sym[:, 2:-2], rep[:, 2:-2])  # same away from the edges
+    assert not np.allclose(sym[:, 0], rep[:, 0])
+    with pytest.raises(ValueError, match="border"):
+        imresize(ramp, 2, border="wrap")

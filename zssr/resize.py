@@ -80,9 +80,18 @@ def _mirror(indices: np.ndarray, length: int) -> np.ndarray:
     return np.where(folded >= length, period - 1 - folded, folded)
 
 
+def _clamp(indices: np.ndarray, length: int) -> np.ndarray:
+    """Clamp integer indices into ``[0, length)`` (replicate the edge pixel)."""
+    return np.clip(indices, 0, length - 1)
+
+
+_BORDERS = {"symmetric": _mirror, "replicate": _clamp}
+
+
 @lru_cache(maxsize=256)
 def _resize_matrix(
-    in_len: int, out_len: int, scale: float, method: str, antialias: bool
+    in_len: int, out_len: int, scale: float, method: str, antialias: bool,
+    border: str = "symmetric",
 ) -> np.ndarray:
     """Dense (out_len, in_len) matrix applying one axis of MATLAB's imresize."""
     fn, width = _KERNELS[method]
@@ -100,7 +109,7 @@ def _resize_matrix(
     weights /= weights.sum(axis=1, keepdims=True)
     matrix = np.zeros((out_len, in_len), dtype=np.float64)
     rows = np.repeat(np.arange(out_len), taps)
-    np.add.at(matrix, (rows, _mirror(indices, in_len).ravel()), weights.ravel())
+    np.add.at(matrix, (rows, _BORDERS[border](indices, in_len).ravel()), weights.ravel())
     return matrix
 
 
@@ -130,6 +139,7 @@ def imresize(
     output_shape: Sequence[int] | None = None,
     method: str = "cubic",
     antialias: bool = True,
+    border: str = "symmetric",
 ) -> np.ndarray:
     """Resize a float image like MATLAB's ``imresize``.
 
@@ -147,6 +157,10 @@ def imresize(
         Interpolation kernel; ``'cubic'`` is Keys' cubic with a = -0.5.
     antialias : bool
         Widen the kernel by ``1 / scale`` when shrinking (MATLAB's default).
+    border : {'symmetric', 'replicate'}
+        How pixels beyond the edge are read: mirrored (MATLAB's documented ``imresize``) or the
+        edge pixel repeated (what the older MATLAB that made the classic Set5/Set14/BSD100 LR
+        files did, per their bit-exact regeneration).
 
     Returns
     -------
@@ -160,6 +174,8 @@ def imresize(
     image = _float_image(image)
     if method not in _KERNELS:
         raise ValueError(f"method must be one of {sorted(_KERNELS)}, got {method!r}")
+    if border not in _BORDERS:
+        raise ValueError(f"border must be one of {sorted(_BORDERS)}, got {border!r}")
     if scale is None and output_shape is None:
         raise ValueError("give scale, output_shape, or both")
     in_shape = image.shape[:2]
@@ -180,7 +196,8 @@ def imresize(
         axis = int(axis)
         if out_shape[axis] == in_shape[axis] and scales[axis] == 1.0:
             continue
-        matrix = _resize_matrix(in_shape[axis], out_shape[axis], scales[axis], method, antialias)
+        matrix = _resize_matrix(in_shape[axis], out_shape[axis], scales[axis], method, antialias,
+                                border)
         out = _apply_axis(out, matrix, axis)
     return out
 
