@@ -74,6 +74,14 @@ def _truncated_png(path):
     path.write_bytes(data[: len(data) // 2])
 
 
+def _truncated_jpeg(path, cut=200):
+    rng = np.random.default_rng(0)
+    cv2.imwrite(str(path), (rng.random((64, 64, 3)) * 255).astype(np.uint8))
+    data = path.read_bytes()
+    path.write_bytes(data[:-cut])
+    return path
+
+
 def _bad_kernel(kind):
     def make(tmp_path):
         k = tmp_path / "k.mat"
@@ -94,6 +102,8 @@ BAD = {
                   ["z.png", "empty"]),
     "truncated_png": (lambda t: [str(_truncated_png(t / "t.png") or t / "t.png")], 1,
                       ["t.png", "truncated"]),
+    "truncated_jpeg": (lambda t: [str(_truncated_jpeg(t / "t.jpg"))], 1,
+                       ["t.jpg", "truncated"]),
     "text_named_png": (lambda t: [str(_text(t / "x.png", "hello"))], 1,
                        ["x.png", "cannot be decoded"]),
     "too_small": (lambda t: [str(_png(t / "s.png", 5, 5))], 1, ["s.png", "too small"]),

@@ -108,6 +108,16 @@ def _decode(path: Path) -> np.ndarray:
             f"{path}: cannot be decoded as an image (truncated, corrupt, or not an image file); "
             "re-export it or remove it from the input"
         )
+    if raw[:2].tobytes() == b"\xff\xd8":
+        # OpenCV 4.x returns a truncated JPEG grey-filled with only a warning; Pillow raises.
+        try:
+            from PIL import Image
+
+            with Image.open(path) as im:
+                im.load()
+        except OSError as exc:
+            raise ImageReadError(f"{path}: JPEG is truncated or corrupt ({exc}); re-export it "
+                                 "or remove it from the input") from None
     return data
 
 
