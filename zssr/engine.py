@@ -118,8 +118,9 @@ def scale_steps(scale: float | Sequence[float], gradual_step: float = 0.0,
 
 
 def _spread(values: Sequence[int], n: int) -> list[int]:
-    if len(values) == 1 or n == 1:
-        return [int(values[-1])] * n if n == 1 else [int(values[0])] * n
+    """One value per step: a single value everywhere, else spread evenly (last on the last)."""
+    if n == 1:
+        return [int(values[-1])]
     return [int(values[round(i * (len(values) - 1) / (n - 1))]) for i in range(n)]
 
 

@@ -225,7 +225,7 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray, info: ImageInfo | N
     if data.ndim == 3 and data.shape[2] == 1:
         data = data[:, :, 0]
     if alpha is not None:
-        data = np.dstack([data, alpha]) if data.ndim == 2 else np.dstack([data, alpha])
+        data = np.dstack([data, alpha])
     out = to_dtype(data, dtype)
     if out.ndim == 3 and out.shape[2] == 2:
         # OpenCV cannot write gray + alpha; Pillow can for 8 bits. 16-bit LA goes out as RGBA.
