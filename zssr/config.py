@@ -107,7 +107,7 @@ class ZSSRConfig:
     base_change_scales: tuple[float, ...] = ()
     init_net_for_each_step: bool = False
     back_project_to_input: bool = True
-    tile_size: int = 1024
+    tile_size: int = 512
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -409,7 +409,8 @@ class ZSSR:
         else:
             ks = [0]
         out_shape = output_shape_for(lr_input.shape, scale)
-        outputs = []
+        # Members go straight into one array: a list plus np.stack would hold them twice.
+        stack = np.empty((len(ks), *out_shape, lr_input.shape[2]), dtype=np.float32)
         for n, k in enumerate(ks):
             x = np.ascontiguousarray(_transform(lr_input, k))
             sr = np.clip(self._forward(model, interpolate_son(x, scale)), 0.0, 1.0)
@@ -418,18 +419,17 @@ class ZSSR:
                 # Odd sizes under a quarter turn: ceil() of swapped axes gives the same shape, so
                 # this only guards against a future change of interpolate_son.
                 raise AssertionError(f"ensemble member {k} has shape {sr.shape}, want {out_shape}")
-            outputs.append(back_projection(sr, lr_input, scale, kernel, bp_iters))
+            stack[n] = back_projection(sr, lr_input, scale, kernel, bp_iters)
+            del sr
             if progress is not None:
                 progress(ProgressEvent("predict", step, n_steps, n + 1, len(ks)))
-        if len(outputs) > 1:
-            stack = np.stack(outputs)
-            del outputs
+        if len(ks) > 1:
             almost = np.empty_like(stack[0])
             for r in range(0, almost.shape[0], 256):  # bands bound median's temporary copy
                 almost[r:r + 256] = np.median(stack[:, r:r + 256], axis=0)
-            del stack
         else:
-            almost = outputs[0]
+            almost = stack[0]
+        del stack
         return back_projection(almost.astype(np.float32), lr_input, scale, kernel, bp_iters)
 
 
