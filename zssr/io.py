@@ -268,6 +268,8 @@ def _jsonable(value: Any) -> Any:
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
-    if isinstance(value, (tuple, Path)):
-        return list(value) if isinstance(value, tuple) else str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -55,10 +55,6 @@ class KernelGANConfig:
     n_filtering: int = 40
     seed: int = 0
 
-    @property
-    def kernel_size(self) -> int:
-        return sum(k - 1 for k in self.g_structure) + 1
-
 
 @dataclass(frozen=True)
 class EstimateEvent:
