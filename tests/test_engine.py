@@ -176,3 +176,20 @@ def test_tiled_prediction_equals_untiled(natural_image):
 def test_gray_hxwx1_array(small):
     out = upscale(small[:, :, :1], 2, config=preset("ideal", **TINY))
     assert out.shape == (40, 52, 1)
+
+
+@pytest.mark.parametrize("shape", [(256, 256), (678, 1020), (1080, 1920), (300, 4000), (1000, 200)])
+def test_reconstruction_test_regions_stay_inside_and_bounded(shape):
+    from zssr.engine import test_regions
+
+    max_pixels = 262144
+    regions = test_regions(shape, max_pixels)
+    covered = sum((r.stop - r.start) * (c.stop - c.start) for r, c in regions)
+    if shape[0] * shape[1] <= max_pixels:
+        assert regions == [(slice(0, shape[0]), slice(0, shape[1]))]
+    else:
+        assert covered <= max_pixels and len(regions) >= 1
+        assert len(set((r.start, c.start) for r, c in regions)) == len(regions)  # distinct
+    for r, c in regions:
+        assert 0 <= r.start < r.stop <= shape[0] and 0 <= c.start < c.stop <= shape[1]
+    assert test_regions(shape, 0) == [(slice(0, shape[0]), slice(0, shape[1]))]

@@ -39,6 +39,11 @@ class ZSSRConfig:
         Iterations covered by the linear fit (``lr_slope_range // test_every`` error samples).
     test_every : int
         Iterations between reconstruction tests (the input's own son through the network).
+    test_max_pixels : int
+        Inputs larger than this many pixels are tested on a fixed set of 256x256 crops spread
+        over the image (about this many pixels in all) instead of the whole image: the test only
+        has to track the error's trend for the learning-rate policy, and on a 1080p input the
+        whole-image test cost more than the training steps. 0 always tests the whole image.
     depth, width : int
         Convolution layers and channels of the residual network.
     init_variance : float
@@ -89,6 +94,7 @@ class ZSSRConfig:
     lr_check_every: int = 60
     lr_slope_range: int = 256
     test_every: int = 50
+    test_max_pixels: int = 262144
     depth: int = 8
     width: int = 64
     init_variance: float = 0.1
@@ -119,6 +125,8 @@ class ZSSRConfig:
                      "width", "crop_size"):
             need(int(getattr(self, name)) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
         need(self.depth >= 2, f"depth must be >= 2, got {self.depth}")
+        need(self.test_max_pixels >= 0,
+             f"test_max_pixels must be >= 0 (0: whole image), got {self.test_max_pixels}")
         need(self.tile_size >= 0, f"tile_size must be >= 0 (0: no tiling), got {self.tile_size}")
         need(self.min_iters >= 0, f"min_iters must be >= 0, got {self.min_iters}")
         need(self.lr_slope_range >= 2 * self.test_every,

@@ -124,6 +124,27 @@ def _spread(values: Sequence[int], n: int) -> list[int]:
     return [int(values[round(i * (len(values) - 1) / (n - 1))]) for i in range(n)]
 
 
+def test_regions(shape: Sequence[int], max_pixels: int, side: int = 256
+                 ) -> list[tuple[slice, slice]]:
+    """Where the reconstruction test looks: the whole image, or for an image of more than
+    ``max_pixels`` pixels, ``max_pixels // side**2`` (at least one) ``side``-square crops centred
+    on an even grid over the image."""
+    h, w = int(shape[0]), int(shape[1])
+    if max_pixels <= 0 or h * w <= max_pixels:
+        return [(slice(0, h), slice(0, w))]
+    sv, sh = min(side, h), min(side, w)
+    n = max(1, max_pixels // (sv * sh))
+    rows = max(1, min(round(math.sqrt(n * h / w)), n))
+    cols = max(1, n // rows)
+    regions = []
+    for i in range(rows):
+        for j in range(cols):
+            y = min(max(round((i + 0.5) * h / rows - sv / 2), 0), h - sv)
+            x = min(max(round((j + 0.5) * w / cols - sh / 2), 0), w - sh)
+            regions.append((slice(y, y + sv), slice(x, x + sh)))
+    return regions
+
+
 def lr_should_drop(iterations: Sequence[int], errors: Sequence[float], ratio: float) -> bool:
     """The paper's learning-rate test: fit a line to recent reconstruction errors and report
     whether the fall is no longer significant, i.e. ``-ratio * slope < std(slope)``.
@@ -358,6 +379,7 @@ class ZSSR:
         test_mse: list[float] = []
         drops = [0]
         window = cfg.lr_slope_range // cfg.test_every
+        regions = test_regions(lr_input.shape, cfg.test_max_pixels)
         loss = math.nan
         iteration = 0
         for iteration in range(cfg.max_iters):
@@ -372,11 +394,16 @@ class ZSSR:
             interpolated = interpolate_son(lr_son, scale, hr_father.shape[:2])
             loss = float(model.train_on_batch(interpolated[None], hr_father[None]))
             if iteration % cfg.test_every == 0:
-                son = father_to_son(lr_input, scale, kernel, rng, noise_std=cfg.noise_std)
-                rec = np.clip(self._forward(model, interpolate_son(son, scale, lr_input.shape[:2])),
-                              0.0, 1.0)
+                errors = []
+                for region in regions:
+                    target = lr_input[region]
+                    son = father_to_son(target, scale, kernel, rng, noise_std=cfg.noise_std)
+                    rec = np.clip(self._forward(model, interpolate_son(son, scale,
+                                                                       target.shape[:2])),
+                                  0.0, 1.0)
+                    errors.append(float(np.mean((target - rec) ** 2)))
                 test_iters.append(iteration)
-                test_mse.append(float(np.mean((lr_input - rec) ** 2)))
+                test_mse.append(float(np.mean(errors)))
             if ((iteration + 1) % cfg.lr_check_every == 0
                     and iteration - drops[-1] > cfg.min_iters
                     and lr_should_drop(test_iters[-window:], test_mse[-window:],
