@@ -10,11 +10,17 @@ Two layouts are read:
 Methods: ``bicubic`` (interpolation), ``zssr`` (ZSSR assuming the bicubic kernel, ``--preset``),
 ``zssr-gt`` (ZSSR with the ground-truth kernel, preset ``kernel``) and ``zssr-estimated`` (KernelGAN
 estimate, then ZSSR with preset ``kernel``; also reports the estimate's kernel error and how well
-it re-synthesises the LR image from the ground truth). Scores follow the papers' protocol::
+it re-synthesises the LR image from the ground truth), and the supervised baselines of
+:mod:`zssr.baselines` by name (``edsr-baseline``, shipped weights or ``--baseline-weights``).
+Scores follow the papers' protocol::
 
     python -m zssr.benchmark --dataset ../shared/data/set5 --scale 2 --method bicubic,zssr
     python -m zssr.benchmark --dataset ../shared/data/div2krk --scale 2 \
         --method bicubic,zssr,zssr-gt,zssr-estimated --images 2,3,6
+
+Each method's table is written as ``<set>_x<s>_<method>.md/.json``; with several methods, one
+comparison table (``..._compare_<methods>.md/.csv/.json``) and a figure (``.png``: the same zoomed
+crop of every image from each method beside the ground truth) are written too.
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ from .io import read_image, write_json
 from .metrics import psnr, ssim
 from .resize import imresize
 
-__all__ = ["Sample", "load_edsr_layout", "evaluate", "main"]
+__all__ = ["Sample", "load_dataset", "load_edsr_layout", "load_div2krk_layout", "evaluate",
+           "figure_box", "comparison_table", "write_comparison", "main"]
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,27 @@ def load_edsr_layout(root: str | Path, scale: int, names: list[str] | None = Non
     return samples
 
 
-METHODS = ("bicubic", "zssr", "zssr-gt", "zssr-estimated")
+BASELINES = ("edsr-baseline",)
+METHODS = ("bicubic", "zssr", "zssr-gt", "zssr-estimated", *BASELINES)
+
+
+def figure_box(hr: np.ndarray, scale: int, size: int | None = None) -> tuple[slice, slice]:
+    """The HR window the comparison figure zooms into: the ``size``-square (default a quarter
+    of the shorter side, 48..160 px) with the most gradient energy, away from the shaved border."""
+    from .metrics import rgb_to_y
+
+    y = rgb_to_y(hr)  # gray stays as it is; the scale of the values does not move the argmax
+    h, w = y.shape
+    size = size or int(np.clip(min(h, w) // 4, 48, 160))
+    size = min(size, h - 2 * scale, w - 2 * scale)
+    gy, gx = np.gradient(y.astype(np.float64))
+    energy = np.pad(np.cumsum(np.cumsum(gy * gy + gx * gx, 0), 1), ((1, 0), (1, 0)))
+    sums = (energy[size:, size:] - energy[:-size, size:] - energy[size:, :-size]
+            + energy[:-size, :-size])
+    sums = sums[scale:h - size - scale + 1, scale:w - size - scale + 1]
+    r, c = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    r, c = int(r) + scale, int(c) + scale
+    return slice(r, r + size), slice(c, c + size)
 
 
 def resynthesis_psnr(hr: np.ndarray, lr: np.ndarray, kernel: np.ndarray, scale: int) -> float:
@@ -128,18 +155,33 @@ def resynthesis_psnr(hr: np.ndarray, lr: np.ndarray, kernel: np.ndarray, scale: 
 
 
 def evaluate(samples: list[Sample], method: str, *, preset_name: str = "ideal",
-             overrides: dict | None = None,
+             overrides: dict | None = None, baseline_weights: str | None = None,
+             keep_crops: bool = False,
              log: Callable[[str], None] = print) -> dict:
-    """Run one method on every sample; returns the result table as a dict."""
+    """Run one method on every sample; returns the result table as a dict.
+
+    With ``keep_crops`` the table also holds ``"crops"``: each output's :func:`figure_box`
+    window, for the comparison figure (not JSON; :func:`write_comparison` drops it).
+    """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     rows = []
+    crops: dict[str, np.ndarray] = {}
+    model = None
+    if method in BASELINES:
+        from . import baselines
+
+        model = baselines.load(method, samples[0].scale, weights=baseline_weights)
     for sample in samples:
         t0 = time.perf_counter()
         iterations = None
         extra: dict = {}
         if method == "bicubic":
             sr = np.clip(imresize(sample.lr, sample.scale), 0, 1)
+        elif model is not None:
+            from . import baselines
+
+            sr = baselines.upscale(model, sample.lr)
         else:
             kernel = None
             name = preset_name
@@ -179,6 +221,8 @@ def evaluate(samples: list[Sample], method: str, *, preset_name: str = "ideal",
             **extra,
         }
         rows.append(row)
+        if keep_crops:
+            crops[sample.name] = np.asarray(sr)[figure_box(sample.hr, sample.scale)]
         log(f"  {method:8s} {sample.name:12s} PSNR-Y {row['psnr_y']:.3f}  SSIM-Y "
             f"{row['ssim_y']:.4f}  {seconds:7.1f} s" + (f"  {iterations} it" if iterations else ""))
     mean = {
@@ -196,7 +240,100 @@ def evaluate(samples: list[Sample], method: str, *, preset_name: str = "ideal",
             mean[key] = statistics.fmean(r[key] for r in rows)
             if key == "estimate_seconds":
                 mean["median_estimate_seconds"] = statistics.median(r[key] for r in rows)
-    return {"method": method, "rows": rows, "mean": mean}
+    table = {"method": method, "rows": rows, "mean": mean}
+    if keep_crops:
+        table["crops"] = crops
+    return table
+
+
+def comparison_table(tables: list[dict]) -> dict:
+    """One table from several methods' tables: per image and mean PSNR-Y / SSIM-Y / seconds."""
+    methods = [t["method"] for t in tables]
+    images = [r["image"] for r in tables[0]["rows"]]
+    rows = []
+    for image in images + ["mean"]:
+        row: dict = {"image": image}
+        for t in tables:
+            r = t["mean"] if image == "mean" else next(x for x in t["rows"]
+                                                         if x["image"] == image)
+            for key in ("psnr_y", "ssim_y", "seconds"):
+                row[f"{t['method']}:{key}"] = r[key]
+        rows.append(row)
+    return {"methods": methods, "rows": rows}
+
+
+def _compare_markdown(meta: dict, table: dict) -> str:
+    methods = table["methods"]
+    lines = [f"# {meta['dataset']} x{meta['scale']} — comparison", "",
+             f"Machine: {meta['machine']}. zssr {meta['version']}, {meta['date']}. "
+             "PSNR-Y / SSIM-Y (MATLAB Y, shave = scale, uint8 rounding) and seconds per image. "
+             f"ZSSR preset: `{meta['preset']}`"
+             + (f", overrides {meta['overrides']}" if meta["overrides"] else "") + ".", "",
+             "| image | " + " | ".join(methods) + " |",
+             "|---|" + "---:|" * len(methods)]
+    for row in table["rows"]:
+        best = max(row[f"{m}:psnr_y"] for m in methods)
+        cells = []
+        for m in methods:
+            v = row[f"{m}:psnr_y"]
+            text = f"{v:.2f} / {row[f'{m}:ssim_y']:.4f} / {row[f'{m}:seconds']:.0f} s"
+            cells.append(f"**{text}**" if v == best else text)
+        name = "**mean**" if row["image"] == "mean" else row["image"]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_figure(path: Path, samples: list[Sample], tables: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = 1 + len(tables)
+    fig, axes = plt.subplots(len(samples), cols, figsize=(2.2 * cols, 2.35 * len(samples)),
+                             squeeze=False)
+    for i, sample in enumerate(samples):
+        panels = [("ground truth", sample.hr[figure_box(sample.hr, sample.scale)], None)]
+        for t in tables:
+            row = next(r for r in t["rows"] if r["image"] == sample.name)
+            panels.append((t["method"], t["crops"][sample.name], row["psnr_y"]))
+        for j, (title, crop, score) in enumerate(panels):
+            ax = axes[i, j]
+            crop = np.clip(np.asarray(crop, dtype=np.float32), 0, 1)
+            ax.imshow(crop.squeeze(), cmap="gray" if crop.ndim == 2 or crop.shape[2] == 1
+                      else None, vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            label = title if score is None else f"{title}\n{score:.2f} dB"
+            ax.set_title(label, fontsize=7)
+            if j == 0:
+                ax.set_ylabel(sample.name, fontsize=7)
+    fig.tight_layout()
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def write_comparison(out_dir: Path, stem: str, meta: dict, tables: list[dict],
+                     samples: list[Sample]) -> list[Path]:
+    """Write the comparison of several methods as md, csv, json and a crop figure (png)."""
+    import csv
+    import io as _io
+
+    table = comparison_table(tables)
+    paths = [out_dir / f"{stem}.{ext}" for ext in ("md", "csv", "json", "png")]
+    paths[0].write_text(_compare_markdown(meta, table))
+    buf = _io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(table["rows"][0]))
+    writer.writeheader()
+    writer.writerows(table["rows"])
+    paths[1].write_text(buf.getvalue())
+    write_json(paths[2], {"meta": meta, **table,
+                          "tables": [{k: v for k, v in t.items() if k != "crops"}
+                                     for t in tables]})
+    _write_figure(paths[3], samples, tables)
+    return paths
 
 
 def _markdown(meta: dict, table: dict) -> str:
@@ -287,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a ZSSRConfig field, e.g. --set scale_steps=2 "
                              "(lists comma-separated); repeatable")
+    parser.add_argument("--baseline-weights", default=None,
+                        help="weights file for a baseline method instead of the shipped ones")
     parser.add_argument("--results-dir", default="benchmarks/results")
     parser.add_argument("--tag", default="", help="suffix for the result file names")
     args = parser.parse_args(argv)
@@ -303,15 +442,25 @@ def main(argv: list[str] | None = None) -> int:
     overrides.update(_parse_sets(args.set, parser))
     out_dir = Path(args.results_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "dataset": dataset.name, "scale": args.scale, "preset": args.preset,
+        "overrides": overrides, "machine": _machine(), "version": __version__,
+        "date": time.strftime("%Y-%m-%d"), "python": sys.version.split()[0],
+    }
+    subset = "_" + "-".join(n.replace("im_", "") for n in names) if names else ""
+    tag = f"_{args.tag}" if args.tag else ""
+    tables = []
     for method in methods:
-        meta = {
-            "dataset": dataset.name, "scale": args.scale, "preset": args.preset,
-            "overrides": overrides, "machine": _machine(), "version": __version__,
-            "date": time.strftime("%Y-%m-%d"), "python": sys.version.split()[0],
-        }
         print(f"{dataset.name} x{args.scale} {method}" +
               (f" preset={args.preset} {overrides}" if method == "zssr" else ""))
-        table = evaluate(samples, method, preset_name=args.preset, overrides=overrides)
+        try:
+            table = evaluate(samples, method, preset_name=args.preset, overrides=overrides,
+                             baseline_weights=args.baseline_weights,
+                             keep_crops=len(methods) > 1)
+        except (FileNotFoundError, ValueError) as e:
+            print(f"error: {method}: {e}", file=sys.stderr)
+            return 2
+        tables.append(table)
         if method == "zssr":
             table["config"] = preset(args.preset, **overrides).to_dict()
         m = table["mean"]
@@ -320,12 +469,15 @@ def main(argv: list[str] | None = None) -> int:
         stem = f"{dataset.name}_x{args.scale}_{method}"
         if method == "zssr":
             stem += f"_{args.preset}"
-        if names:
-            stem += "_" + "-".join(n.replace("im_", "") for n in names)
-        stem += f"_{args.tag}" if args.tag else ""
-        write_json(out_dir / f"{stem}.json", {"meta": meta, **table})
+        stem += subset + tag
+        write_json(out_dir / f"{stem}.json",
+                   {"meta": meta, **{k: v for k, v in table.items() if k != "crops"}})
         (out_dir / f"{stem}.md").write_text(_markdown(meta, table))
         print(f"  wrote {out_dir / stem}.md/.json")
+    if len(tables) > 1:
+        stem = f"{dataset.name}_x{args.scale}_compare_{'+'.join(methods)}{subset}{tag}"
+        paths = write_comparison(out_dir, stem, meta, tables, samples)
+        print(f"  wrote {', '.join(str(p) for p in paths)}")
     return 0
 
 

@@ -21,14 +21,15 @@ def tiled_apply(
     *,
     tile: int,
     margin: int,
+    scale: int = 1,
 ) -> np.ndarray:
-    """Apply a size-preserving local ``fn`` to ``image`` tile by tile.
+    """Apply a local ``fn`` to ``image`` tile by tile.
 
     Parameters
     ----------
     fn : callable
-        Maps an hxwxC array to an hxwxC array; each output pixel may depend only on input
-        pixels within ``margin`` of it.
+        Maps an hxwxC array to an (scale*h)x(scale*w)xC' array; each output pixel may depend
+        only on input pixels within ``margin`` (input pixels) of it.
     image : ndarray
         HxWxC input.
     tile : int
@@ -36,13 +37,19 @@ def tiled_apply(
         ``fn`` once on the whole image.
     margin : int
         Context added around each tile (the operator's receptive radius or more).
+    scale : int
+        Integer output/input size ratio (1 for the ZSSR network, which runs on an interpolated
+        image; the factor for sub-pixel upsampling networks such as EDSR).
 
     Returns
     -------
     ndarray
-        ``fn`` applied to the whole image.
+        ``fn`` applied to the whole image, ``scale`` times its size.
     """
     h, w = image.shape[:2]
+    s = int(scale)
+    if s < 1 or s != scale:
+        raise ValueError(f"scale must be a positive integer, got {scale!r}")
     if tile <= 0 or (h <= tile and w <= tile):
         return fn(image)
     out: np.ndarray | None = None
@@ -53,7 +60,8 @@ def tiled_apply(
             yb, xb = min(y1 + margin, h), min(x1 + margin, w)
             piece = fn(image[ya:yb, xa:xb])
             if out is None:
-                out = np.empty((h, w) + piece.shape[2:], dtype=piece.dtype)
-            out[y0:y1, x0:x1] = piece[y0 - ya:y1 - ya, x0 - xa:x1 - xa]
+                out = np.empty((h * s, w * s) + piece.shape[2:], dtype=piece.dtype)
+            out[y0 * s:y1 * s, x0 * s:x1 * s] = piece[(y0 - ya) * s:(y1 - ya) * s,
+                                                      (x0 - xa) * s:(x1 - xa) * s]
     assert out is not None
     return out

@@ -1,0 +1,209 @@
+"""Supervised baselines: EDSR-baseline, pixel shuffle, weights I/O, tiling, training, harness."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from zssr import baselines
+from zssr.baselines.models import PixelShuffle
+from zssr.metrics import psnr
+from zssr.resize import imresize
+
+
+@pytest.mark.parametrize("scale,params,published", [(2, 1369859, 1.37e6), (3, 1554499, 1.55e6),
+                                                    (4, 1517571, 1.52e6)])
+def test_edsr_baseline_parameter_count_matches_the_paper(scale, params, published):
+    model = baselines.build("edsr-baseline", scale)
+    assert model.count_params() == params
+    assert round(params / 1e4) * 1e4 == published  # the EDSR authors' 1.37M / 1.55M / 1.52M
+    assert model.compute_output_shape((1, 10, 12, 3)) == (1, 10 * scale, 12 * scale, 3)
+
+
+@pytest.mark.parametrize("r", [2, 3])
+def test_pixel_shuffle_layout(rng, r):
+    c = 2
+    x = rng.random((1, 3, 4, c * r * r)).astype(np.float32)
+    y = keras.ops.convert_to_numpy(PixelShuffle(r)(x))
+    assert y.shape == (1, 3 * r, 4 * r, c)
+    for h, w, i, j, ch in [(0, 0, 0, 0, 0), (2, 3, r - 1, 1, 1), (1, 2, 1, r - 1, 0)]:
+        assert y[0, h * r + i, w * r + j, ch] == x[0, h, w, (i * r + j) * c + ch]
+
+
+def test_pixel_shuffle_serialises():
+    layer = PixelShuffle(3, name="ps")
+    clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    assert isinstance(clone, PixelShuffle) and clone.factor == 3
+    with pytest.raises(ValueError, match="positive integer"):
+        PixelShuffle(1.5)
+
+
+def test_save_load_round_trip_gives_identical_outputs(tmp_path, natural_image):
+    model = baselines.build("edsr-baseline", 2, seed=3)
+    path = tmp_path / "m.weights.h5"
+    model.save_weights(str(path))
+    loaded = baselines.load("edsr-baseline", 2, weights=path)
+    lr = natural_image[:24, :24]
+    np.testing.assert_array_equal(baselines.upscale(model, lr), baselines.upscale(loaded, lr))
+    other = baselines.build("edsr-baseline", 2, seed=4)
+    assert not np.array_equal(baselines.upscale(other, lr), baselines.upscale(model, lr))
+
+
+def test_tiled_inference_equals_untiled_on_256px(rng):
+    model = baselines.build("edsr-baseline", 2, seed=0)
+    tail = model.get_layer("tail")  # tame the random net's output so few pixels are clipped
+    tail.set_weights([tail.get_weights()[0] * 0.1, tail.get_weights()[1]])
+    lr = rng.random((256, 256, 3)).astype(np.float32) * 0.5 + 0.25
+    whole = baselines.upscale(model, lr, tile_size=0)
+    tiled = baselines.upscale(model, lr, tile_size=100)  # 3x3 tiles with a 40-px margin
+    assert whole.shape == (512, 512, 3)
+    inside = np.mean((whole > 0) & (whole < 1))
+    assert inside > 0.9, "too many clipped pixels for the comparison to mean anything"
+    assert np.abs(whole - tiled).max() <= 1 / 255
+    # ...and the check can fail: a margin below the receptive radius leaves seams.
+    seams = baselines.upscale(model, lr, tile_size=100, margin=2)
+    assert np.abs(whole - seams).max() > 1 / 255
+
+
+def test_gray_images_go_through_as_rgb(natural_image):
+    model = baselines.build("edsr-baseline", 2)
+    gray = natural_image[:20, :20].mean(axis=2)
+    out = baselines.upscale(model, gray)
+    assert out.shape == (40, 40) and out.dtype == np.float32
+
+
+def test_unknown_or_missing_weights_are_errors(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="unknown baseline"):
+        baselines.build("srcnn", 2)
+    with pytest.raises(FileNotFoundError, match="weights file not found"):
+        baselines.load("edsr-baseline", 2, weights=tmp_path / "nope.weights.h5")
+    monkeypatch.setattr(baselines, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError, match="no shipped weights for edsr-baseline x3"):
+        baselines.load("edsr-baseline", 3)
+
+
+def test_shipped_file_with_wrong_hash_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(baselines, "WEIGHTS_DIR", tmp_path)
+    model = baselines.build("edsr-baseline", 2)
+    path = baselines.weights_path("edsr-baseline", 2)
+    model.save_weights(str(path))
+    entry = {"file": path.name, "sha256": "0" * 64}
+    (tmp_path / "manifest.json").write_text(json.dumps({"weights": [entry]}))
+    with pytest.raises(ValueError, match="corrupt or was replaced"):
+        baselines.load("edsr-baseline", 2)
+    entry["sha256"] = baselines.sha256(path)
+    (tmp_path / "manifest.json").write_text(json.dumps({"weights": [entry]}))
+    assert baselines.load("edsr-baseline", 2).count_params() == model.count_params()
+
+
+def test_every_shipped_weights_file_loads_and_beats_bicubic():
+    from skimage import data
+
+    entries = baselines.manifest()
+    if not entries:
+        pytest.skip("no baseline weights are shipped in zssr/baselines/weights")
+    hr = data.astronaut()[60:252, 140:332].astype(np.float32) / 255.0  # 192x192, divisible by 2..4
+    for entry in entries.values():
+        assert baselines.sha256(baselines.WEIGHTS_DIR / entry["file"]) == entry["sha256"]
+        for key in ("name", "scale", "training_data", "iterations", "hardware", "set5_psnr_y"):
+            assert key in entry, f"manifest entry {entry['file']} lacks {key}"
+        s = entry["scale"]
+        lr = np.round(np.clip(imresize(hr, 1 / s), 0, 1) * 255) / 255
+        model = baselines.load(entry["name"], s)
+        sr = baselines.upscale(model, lr)
+        assert psnr(sr, hr, scale=s) > psnr(baselines.bicubic(lr, s), hr, scale=s) + 0.3
+
+
+def _tiny_folder(path, natural, n=4):
+    import imageio.v3 as iio
+
+    path.mkdir(parents=True)
+    for i in range(n):
+        iio.imwrite(path / f"img{i}.png", (natural[:, i * 4:i * 4 + 60] * 255).astype(np.uint8))
+    return path
+
+
+TINY = ["--blocks", "1", "--width", "8", "--patch", "12", "--batch-size", "2", "-q"]
+
+
+def test_training_script_checkpoints_resumes_and_writes_best(tmp_path, natural_image):
+    from zssr.baselines.train import main
+
+    hr = _tiny_folder(tmp_path / "hr", natural_image)
+    ck, out = tmp_path / "ck", tmp_path / "w.weights.h5"
+    args = ["--hr-dir", str(hr), "--scale", "2", "--val-count", "1", "--val-every", "2",
+            "--checkpoint-dir", str(ck), "--output", str(out), *TINY]
+    assert main(args + ["--iters", "4"]) == 0
+    state = json.loads((ck / "state.json").read_text())
+    assert state["step"] == 4 and [h["step"] for h in state["history"]] == [2, 4]
+    assert all(np.isfinite(h["val_psnr_y"]) for h in state["history"])
+    assert out.exists()
+    assert main(args + ["--iters", "6", "--resume"]) == 0
+    state = json.loads((ck / "state.json").read_text())
+    assert [h["step"] for h in state["history"]] == [2, 4, 6]
+    model = baselines.build("edsr-baseline", 2, n_blocks=1, width=8)
+    model.load_weights(str(out))  # the best weights fit the architecture they were trained as
+
+
+def test_training_errors_are_clear(tmp_path, natural_image, capsys):
+    from zssr.baselines.train import main
+
+    hr = _tiny_folder(tmp_path / "hr", natural_image, n=2)
+    base = ["--hr-dir", str(hr), "--scale", "2", "--checkpoint-dir", str(tmp_path / "ck"), *TINY]
+    assert main(base + ["--resume", "--iters", "2", "--val-count", "1"]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+    assert main(base + ["--val-count", "2", "--iters", "2"]) == 2
+    assert "leaves no training images" in capsys.readouterr().err
+    assert main(["--hr-dir", str(tmp_path / "missing"), "--scale", "2", "--checkpoint-dir",
+                 str(tmp_path / "ck"), *TINY]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_init_from_x2_copies_all_but_the_upsampler(tmp_path):
+    from zssr.baselines.train import _copy_matching_weights
+
+    x2 = baselines.build("edsr-baseline", 2, seed=1, n_blocks=2, width=8)
+    path = tmp_path / "x2.weights.h5"
+    x2.save_weights(str(path))
+    x3 = baselines.build("edsr-baseline", 3, seed=2, n_blocks=2, width=8)
+    copied = _copy_matching_weights(x3, path, 2, n_blocks=2, width=8)
+    assert "head" in copied and "tail" in copied and "block1_conv1" in copied
+    assert not any(name.startswith("up_") for name in copied)
+    x4 = baselines.build("edsr-baseline", 4, seed=2, n_blocks=2, width=8)
+    copied = _copy_matching_weights(x4, path, 2, n_blocks=2, width=8)
+    assert "up_conv0" in copied and "up_conv1" not in copied  # x4's first stage is an x2 stage
+    np.testing.assert_array_equal(x4.get_layer("head").get_weights()[0],
+                                  x2.get_layer("head").get_weights()[0])
+
+
+def test_benchmark_compares_methods_in_one_table_and_figure(tmp_path, natural_image):
+    import csv
+
+    import imageio.v3 as iio
+
+    from zssr.benchmark import main
+
+    root = tmp_path / "set"
+    (root / "HR").mkdir(parents=True)
+    (root / "LR_bicubic" / "X2").mkdir(parents=True)
+    for i, crop in enumerate([natural_image[:, :64], natural_image[:, 16:80]]):
+        iio.imwrite(root / "HR" / f"im{i}.png", (crop * 255).round().astype(np.uint8))
+        lr = np.clip(imresize(crop, 0.5), 0, 1)
+        iio.imwrite(root / "LR_bicubic" / "X2" / f"im{i}x2.png",
+                    (lr * 255).round().astype(np.uint8))
+    weights = tmp_path / "edsr.weights.h5"
+    baselines.build("edsr-baseline", 2).save_weights(str(weights))
+    out = tmp_path / "results"
+    assert main(["--dataset", str(root), "--scale", "2", "--method", "bicubic,edsr-baseline",
+                 "--baseline-weights", str(weights), "--results-dir", str(out)]) == 0
+    stem = out / "set_x2_compare_bicubic+edsr-baseline"
+    rows = list(csv.DictReader(open(f"{stem}.csv")))
+    assert [r["image"] for r in rows] == ["im0", "im1", "mean"]
+    assert float(rows[2]["bicubic:psnr_y"]) > 20
+    assert "edsr-baseline:seconds" in rows[0]
+    table = json.loads(open(f"{stem}.json").read())
+    assert table["methods"] == ["bicubic", "edsr-baseline"]
+    assert "| im0 |" in open(f"{stem}.md").read()
+    figure = iio.imread(f"{stem}.png")
+    assert figure.ndim == 3 and figure.shape[0] > 100 and figure.shape[1] > figure.shape[0]

@@ -1,0 +1,164 @@
+"""Supervised baselines to compare ZSSR against: bicubic and EDSR-baseline with shipped weights.
+
+>>> from zssr import baselines
+>>> model = baselines.load("edsr-baseline", scale=2)          # doctest: +SKIP
+>>> sr = baselines.upscale(model, image)                      # doctest: +SKIP
+
+Weights live in ``zssr/baselines/weights/`` as ``<name>_x<scale>.weights.h5`` and are described in
+``manifest.json`` there (sha256, training data, iterations, hardware, measured PSNR). Loading is
+offline; a file whose hash does not match its manifest entry is an error. They are trained by
+``python -m zssr.baselines.train`` (see that module).
+
+References
+----------
+B. Lim, S. Son, H. Kim, S. Nah, K. M. Lee, "Enhanced Deep Residual Networks for Single Image
+Super-Resolution", CVPRW 2017.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["NAMES", "build", "load", "manifest", "upscale", "bicubic", "weights_path"]
+
+NAMES = ("edsr-baseline",)
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+
+
+def build(name: str, scale: int, *, seed: int = 0, n_blocks: int = 16, width: int = 64) -> Any:
+    """A freshly initialised baseline network (``keras.Model``) by name; ``n_blocks`` and
+    ``width`` other than 16 and 64 give smaller variants (tests, experiments)."""
+    from .models import edsr_baseline
+
+    if name == "edsr-baseline":
+        return edsr_baseline(scale, seed=seed, n_blocks=n_blocks, width=width)
+    raise ValueError(f"unknown baseline {name!r}; choose one of: {', '.join(NAMES)}")
+
+
+def manifest() -> dict[str, dict]:
+    """Entries of ``weights/manifest.json`` keyed by file name (empty if there is none)."""
+    path = WEIGHTS_DIR / "manifest.json"
+    if not path.exists():
+        return {}
+    return {e["file"]: e for e in json.loads(path.read_text())["weights"]}
+
+
+def weights_path(name: str, scale: int) -> Path:
+    """Where the shipped weights of ``name`` at ``scale`` live."""
+    return WEIGHTS_DIR / f"{name}_x{scale}.weights.h5"
+
+
+def sha256(path: str | Path) -> str:
+    """Hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load(name: str, scale: int, *, weights: str | Path | None = None) -> Any:
+    """A baseline network with trained weights.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`NAMES`.
+    scale : int
+        Upscaling factor the weights were trained for.
+    weights : path, optional
+        A ``.weights.h5`` file of your own (e.g. from ``zssr.baselines.train``); by default the
+        shipped file, whose sha256 must match the manifest.
+
+    Raises
+    ------
+    FileNotFoundError
+        If no weights exist for this name and scale.
+    ValueError
+        If the shipped file does not match its manifest (corrupt or replaced).
+    """
+    model = build(name, scale)
+    if weights is None:
+        path = weights_path(name, scale)
+        if not path.exists():
+            shipped = ", ".join(sorted(manifest())) or "none"
+            raise FileNotFoundError(
+                f"no shipped weights for {name} x{scale} (shipped: {shipped}); train some with "
+                f"`python -m zssr.baselines.train --scale {scale} ...` and pass weights=PATH"
+            )
+        entry = manifest().get(path.name)
+        if entry is None:
+            raise ValueError(f"{path.name} is not listed in {WEIGHTS_DIR / 'manifest.json'}")
+        actual = sha256(path)
+        if actual != entry["sha256"]:
+            raise ValueError(f"{path} has sha256 {actual}, the manifest says {entry['sha256']}: "
+                             "the file is corrupt or was replaced; reinstall zssr")
+    else:
+        path = Path(weights)
+        if not path.exists():
+            raise FileNotFoundError(f"weights file not found: {path}")
+    model.load_weights(str(path))
+    return model
+
+
+def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
+            margin: int | None = None) -> np.ndarray:
+    """Super-resolve one image with a baseline network, tile by tile.
+
+    Parameters
+    ----------
+    model : keras.Model
+        From :func:`load` or :func:`build`; its scale is read from its output shape.
+    image : ndarray
+        HxW or HxWxC float image in [0, 1]; gray images go through the RGB network as three
+        equal channels.
+    tile_size : int
+        LR tile side; each tile gets a margin of the network's receptive radius, so the result
+        equals an untiled pass (up to float rounding) with memory bounded by the tile.
+        0 runs the whole image at once.
+
+    Returns
+    -------
+    ndarray
+        float32, ``scale`` times the size, clipped to [0, 1], same channel count as ``image``.
+    """
+    import keras
+
+    from ..tiling import tiled_apply
+    from .models import receptive_radius
+
+    x = np.asarray(image, dtype=np.float32)
+    gray = x.ndim == 2 or x.shape[2] == 1
+    if x.ndim == 2:
+        x = x[:, :, None]
+    channels = model.input_shape[-1]
+    if x.shape[2] != channels:
+        if gray and channels == 3:
+            x = np.repeat(x[:, :, :1], 3, axis=2)
+        else:
+            raise ValueError(f"image has {x.shape[2]} channels, the network takes {channels}")
+    probe = model.compute_output_shape((1, 8, 8, channels))
+    scale = int(probe[1]) // 8
+
+    def run(tile: np.ndarray) -> np.ndarray:
+        out = model(np.ascontiguousarray(tile)[None], training=False)
+        return keras.ops.convert_to_numpy(out)[0]
+
+    margin = margin if margin is not None else receptive_radius() + 2
+    sr = tiled_apply(run, x, tile=tile_size, margin=margin, scale=scale)
+    sr = np.clip(sr, 0.0, 1.0)
+    if gray:
+        sr = sr.mean(axis=2) if image.ndim == 2 else sr.mean(axis=2, keepdims=True)
+    return sr.astype(np.float32)
+
+
+def bicubic(image: np.ndarray, scale: float) -> np.ndarray:
+    """MATLAB-compatible bicubic upscaling, clipped to [0, 1]: the baseline of every table."""
+    from ..resize import imresize
+
+    return np.clip(imresize(np.asarray(image, dtype=np.float32), scale), 0.0, 1.0)

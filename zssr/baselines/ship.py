@@ -1,0 +1,86 @@
+"""Put trained baseline weights into the package with their manifest entry.
+
+    python -m zssr.baselines.ship --checkpoint-dir runs/edsr_x2 --scale 2 \\
+        --set5 ../shared/data/set5 --hardware "2-core AMD EPYC CPU"
+
+Copies ``best.weights.h5`` from a training run of ``zssr.baselines.train`` to
+``zssr/baselines/weights/<name>_x<scale>.weights.h5``, measures PSNR-Y / SSIM-Y on Set5 (the EDSR
+layout, MATLAB-made LR files), and writes the entry of ``manifest.json``: sha256, training data and
+recipe, iterations, hardware, seconds, and the measured scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import WEIGHTS_DIR, load, sha256, upscale, weights_path
+
+
+def set5_scores(model, set5: Path, scale: int) -> dict:
+    """Mean PSNR-Y / SSIM-Y of the model on Set5 at ``scale`` (papers' protocol)."""
+    from ..benchmark import load_edsr_layout
+    from ..metrics import psnr, ssim
+
+    rows = []
+    for sample in load_edsr_layout(set5, scale):
+        sr = upscale(model, sample.lr)
+        rows.append((psnr(sr, sample.hr, scale=scale), ssim(sr, sample.hr, scale=scale)))
+    return {"set5_psnr_y": float(np.mean([r[0] for r in rows])),
+            "set5_ssim_y": float(np.mean([r[1] for r in rows]))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m zssr.baselines.ship", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint-dir", required=True)
+    p.add_argument("--scale", type=int, required=True, choices=[2, 3, 4])
+    p.add_argument("--name", default="edsr-baseline")
+    p.add_argument("--set5", required=True, help="Set5 in the EDSR layout")
+    p.add_argument("--hardware", required=True, help="where the training ran, in words")
+    p.add_argument("--note", default="", help="free text for the manifest entry")
+    args = p.parse_args(argv)
+
+    ckpt = Path(args.checkpoint_dir)
+    state = json.loads((ckpt / "state.json").read_text())
+    target = weights_path(args.name, args.scale)
+    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.copyfile(ckpt / "best.weights.h5", tmp)
+    os.replace(tmp, target)
+    model = load(args.name, args.scale, weights=target)
+    entry = {
+        "file": target.name, "name": args.name, "scale": args.scale,
+        "sha256": sha256(target), "bytes": target.stat().st_size,
+        "params": int(model.count_params()),
+        "training_data": [str(d) for d in state["args"]["hr_dir"]],
+        "validation": state["args"].get("val_dir") or
+        f"last {state['args']['val_count']} images of the training folders (held out)",
+        "recipe": {k: state["args"][k] for k in ("batch_size", "patch", "lr", "min_lr",
+                                                 "schedule", "iters", "seed", "init_from")},
+        "iterations": state["best_step"], "total_steps": state["step"],
+        "train_seconds": round(state["seconds"], 1), "keras_backend": state["keras_backend"],
+        "hardware": args.hardware, "validation_psnr_y": state["best_psnr"],
+        **set5_scores(model, Path(args.set5), args.scale),
+        "date": time.strftime("%Y-%m-%d"), "note": args.note,
+    }
+    path = WEIGHTS_DIR / "manifest.json"
+    entries = json.loads(path.read_text())["weights"] if path.exists() else []
+    entries = [e for e in entries if e["file"] != target.name] + [entry]
+    entries.sort(key=lambda e: (e["name"], e["scale"]))
+    tmp_manifest = path.with_suffix(".tmp")
+    tmp_manifest.write_text(json.dumps({"weights": entries}, indent=1) + "\n")
+    os.replace(tmp_manifest, path)
+    print(json.dumps(entry, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,324 @@
+"""Train a supervised baseline (EDSR-baseline) on a folder of HR images.
+
+    python -m zssr.baselines.train --hr-dir ../shared/data/train --scale 2 \\
+        --iters 300000 --checkpoint-dir runs/edsr_x2 --output edsr-baseline_x2.weights.h5
+
+LR inputs are made from the HR images with ``zssr.resize.imresize`` (MATLAB's bicubic with
+antialiasing) and rounded to 8 bits, like the LR files of the benchmark sets. Each step draws
+``--batch-size`` aligned random crops (``--patch`` LR pixels) with random flips and quarter turns;
+the loss is L1, the optimiser Adam with a cosine or step schedule. Every ``--val-every`` steps the
+model is scored (PSNR-Y, shave = scale) on held-out images (``--val-dir``, or the last
+``--val-count`` images of the training folders, which are then not trained on); the best weights
+are kept. ``--checkpoint-dir`` holds ``last.keras`` (model and optimiser state), ``state.json``
+(step, sampler state, history) and ``log.jsonl``; ``--resume`` continues from them. x3/x4 models can
+start from x2 weights with ``--init-from`` (every layer whose name and shape agree is copied: all
+but the upsampler at x3, and at x4 also its first x2 stage).
+
+Only Keras 3 APIs are used, so ``KERAS_BACKEND=jax`` trains on a GPU where one is available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["TrainData", "load_folder", "make_pairs", "train", "main"]
+
+IMAGE_SUFFIXES = {".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff"}
+
+
+def _list_images(dirs: Sequence[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for d in dirs:
+        d = Path(d)
+        if not d.is_dir():
+            raise FileNotFoundError(f"not a folder: {d}")
+        found = sorted(p for p in d.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not found:
+            raise FileNotFoundError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {d}")
+        files.extend(found)
+    return files
+
+
+def make_pairs(hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mod-crop an 8-bit RGB HR image to a multiple of ``scale`` and make its 8-bit LR version
+    with MATLAB-compatible bicubic downscaling. Returns (lr, hr) as uint8."""
+    from ..resize import imresize
+
+    h, w = hr.shape[0] - hr.shape[0] % scale, hr.shape[1] - hr.shape[1] % scale
+    hr = hr[:h, :w]
+    lr = imresize(hr.astype(np.float32) / 255.0, 1.0 / scale, output_shape=(h // scale,
+                                                                            w // scale))
+    lr = np.clip(np.round(lr * 255.0), 0, 255).astype(np.uint8)
+    return lr, hr
+
+
+def load_folder(paths: Sequence[Path], scale: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Read images (gray ones become RGB) and make their (lr, hr) uint8 pairs."""
+    from ..io import read_image
+
+    pairs = []
+    for p in paths:
+        img = read_image(p).pixels
+        if img.ndim == 2:
+            img = np.repeat(img[:, :, None], 3, axis=2)
+        img = np.clip(np.round(img[:, :, :3] * 255.0), 0, 255).astype(np.uint8)
+        pairs.append(make_pairs(img, scale))
+    return pairs
+
+
+class TrainData:
+    """Random aligned LR/HR crops with flips and quarter turns.
+
+    Parameters
+    ----------
+    pairs : list of (lr, hr) uint8 arrays
+    scale, patch : int
+        Upscaling factor and LR crop side (the HR crop is ``scale * patch``); images smaller
+        than a crop are skipped.
+    rng : numpy Generator
+    """
+
+    def __init__(self, pairs: list[tuple[np.ndarray, np.ndarray]], scale: int, patch: int,
+                 rng: np.random.Generator) -> None:
+        self.pairs = [p for p in pairs if min(p[0].shape[:2]) >= patch]
+        if not self.pairs:
+            raise ValueError(f"no training image has an LR side >= patch ({patch})")
+        self.scale, self.patch, self.rng = scale, patch, rng
+        # Larger images are drawn more often, so every pixel is about equally likely.
+        areas = np.array([p[0].shape[0] * p[0].shape[1] for p in self.pairs], dtype=np.float64)
+        self.weights = areas / areas.sum()
+
+    def batch(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        s, p = self.scale, self.patch
+        lr_b = np.empty((size, p, p, 3), dtype=np.float32)
+        hr_b = np.empty((size, p * s, p * s, 3), dtype=np.float32)
+        for n in range(size):
+            lr, hr = self.pairs[self.rng.choice(len(self.pairs), p=self.weights)]
+            y = int(self.rng.integers(0, lr.shape[0] - p + 1))
+            x = int(self.rng.integers(0, lr.shape[1] - p + 1))
+            a, b = lr[y:y + p, x:x + p], hr[y * s:(y + p) * s, x * s:(x + p) * s]
+            k = int(self.rng.integers(0, 8))
+            if k & 4:
+                a, b = a[:, ::-1], b[:, ::-1]
+            a, b = np.rot90(a, k & 3), np.rot90(b, k & 3)
+            lr_b[n], hr_b[n] = a, b
+        return lr_b / np.float32(255.0), hr_b / np.float32(255.0)
+
+
+def _schedule(kind: str, lr: float, iters: int, min_lr: float, step_every: int):
+    import keras
+
+    if kind == "cosine":
+        return keras.optimizers.schedules.CosineDecay(lr, decay_steps=iters, alpha=min_lr / lr)
+    if kind == "step":
+        return keras.optimizers.schedules.ExponentialDecay(lr, decay_steps=step_every,
+                                                           decay_rate=0.5, staircase=True)
+    raise ValueError(f"schedule must be 'cosine' or 'step', got {kind!r}")
+
+
+def validate(model, pairs: list[tuple[np.ndarray, np.ndarray]], scale: int) -> float:
+    """Mean PSNR-Y (shave = scale) of the model on (lr, hr) uint8 pairs."""
+    from ..metrics import psnr
+    from . import upscale
+
+    scores = [psnr(upscale(model, lr.astype(np.float32) / 255.0),
+                   hr.astype(np.float32) / 255.0, scale=scale) for lr, hr in pairs]
+    return float(np.mean(scores))
+
+
+def _copy_matching_weights(model, source_path: Path, scale_from: int, **arch) -> list[str]:
+    """Copy every layer of an x``scale_from`` model of the same family into ``model`` where the
+    names and shapes agree (all but the upsampler, whose first x2 stage also fits an x4 model);
+    returns the copied layer names."""
+    from . import build
+
+    src = build("edsr-baseline", scale_from, **arch)
+    src.load_weights(str(source_path))
+    by_name = {layer.name: layer for layer in src.layers}
+    copied = []
+    for layer in model.layers:
+        other = by_name.get(layer.name)
+        if other is None or not layer.weights:
+            continue
+        if [w.shape for w in layer.get_weights()] == [w.shape for w in other.get_weights()]:
+            layer.set_weights(other.get_weights())
+            copied.append(layer.name)
+    return copied
+
+
+def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
+    """Run training as configured by the parsed command line; returns the final state."""
+    import keras
+    from tqdm import tqdm
+
+    from . import build
+
+    arch = {"n_blocks": args.blocks, "width": args.width}
+    ckpt = Path(args.checkpoint_dir)
+    ckpt.mkdir(parents=True, exist_ok=True)
+    state_path, last_path = ckpt / "state.json", ckpt / "last.keras"
+
+    files = _list_images(args.hr_dir)
+    if args.val_dir:
+        val_files = _list_images(args.val_dir)
+    else:
+        if args.val_count >= len(files):
+            raise ValueError(f"--val-count {args.val_count} leaves no training images "
+                             f"({len(files)} found)")
+        val_files = files[len(files) - args.val_count:] if args.val_count else []
+        files = files[:len(files) - args.val_count] if args.val_count else files
+    t0 = time.perf_counter()
+    pairs = load_folder(files, args.scale)
+    val_pairs = load_folder(val_files, args.scale)
+    log(f"{len(pairs)} training images, {len(val_pairs)} validation images "
+        f"({time.perf_counter() - t0:.1f} s to load)")
+
+    schedule = _schedule(args.schedule, args.lr, args.iters, args.min_lr, args.step_every)
+    if args.resume and last_path.exists():
+        from . import models  # noqa: F401  (registers the custom layers for deserialisation)
+
+        model = keras.saving.load_model(str(last_path))
+        # The step count lives in the optimiser; the schedule follows this run's flags, so a
+        # resumed run may extend --iters (the cosine then spans the new total).
+        model.optimizer.learning_rate = schedule
+        state = json.loads(state_path.read_text())
+        rng = np.random.default_rng()
+        rng.bit_generator.state = state["rng"]
+        log(f"resumed at step {state['step']} from {last_path}")
+    else:
+        if args.resume:
+            raise FileNotFoundError(f"--resume: no checkpoint at {last_path}")
+        model = build(args.model, args.scale, seed=args.seed, **arch)
+        if args.init_from:
+            copied = _copy_matching_weights(model, Path(args.init_from), args.init_scale, **arch)
+            log(f"initialised {len(copied)} layers from {args.init_from}")
+        model.compile(optimizer=keras.optimizers.Adam(schedule, beta_1=0.9, beta_2=0.999,
+                                                      epsilon=1e-8),
+                      loss="mean_absolute_error")
+        rng = np.random.default_rng(args.seed)
+        state = {"step": 0, "best_psnr": None, "best_step": None, "history": [],
+                 "args": {k: (list(map(str, v)) if isinstance(v, list) else v)
+                          for k, v in vars(args).items()},
+                 "keras_backend": keras.backend.backend(), "seconds": 0.0}
+    data = TrainData(pairs, args.scale, args.patch, rng)
+    best_path = ckpt / "best.weights.h5"
+
+    def checkpoint() -> None:
+        state["rng"] = rng.bit_generator.state
+        tmp = ckpt / "last.tmp.keras"
+        model.save(str(tmp))
+        os.replace(tmp, last_path)
+        tmp_state = state_path.with_suffix(".tmp")
+        tmp_state.write_text(json.dumps(state, indent=1))
+        os.replace(tmp_state, state_path)
+
+    bar = tqdm(total=args.iters, initial=state["step"], unit="step", dynamic_ncols=True,
+               disable=args.quiet)
+    losses: list[float] = []
+    t_last = time.perf_counter()
+    with open(ckpt / "log.jsonl", "a") as logf:
+        while state["step"] < args.iters:
+            lr_b, hr_b = data.batch(args.batch_size)
+            losses.append(float(model.train_on_batch(lr_b, hr_b)))
+            state["step"] += 1
+            bar.update(1)
+            step = state["step"]
+            if step % args.val_every == 0 or step == args.iters:
+                now = time.perf_counter()
+                state["seconds"] += now - t_last
+                entry = {"step": step, "loss": float(np.mean(losses)),
+                         "learning_rate": float(keras.ops.convert_to_numpy(
+                             model.optimizer.learning_rate)),
+                         "seconds": state["seconds"]}
+                losses = []
+                if val_pairs:
+                    entry["val_psnr_y"] = validate(model, val_pairs, args.scale)
+                    if state["best_psnr"] is None or entry["val_psnr_y"] > state["best_psnr"]:
+                        state["best_psnr"], state["best_step"] = entry["val_psnr_y"], step
+                        model.save_weights(str(best_path))
+                else:
+                    model.save_weights(str(best_path))
+                    state["best_step"] = step
+                state["history"].append(entry)
+                logf.write(json.dumps(entry) + "\n")
+                logf.flush()
+                bar.set_postfix(loss=f"{entry['loss']:.4f}",
+                                val=f"{entry.get('val_psnr_y', float('nan')):.2f}")
+                checkpoint()
+                t_last = time.perf_counter()
+    bar.close()
+    if args.output:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        model_best = build(args.model, args.scale, **arch)
+        model_best.load_weights(str(best_path))
+        tmp = out.with_name(out.name.replace(".weights.h5", ".tmp.weights.h5"))
+        model_best.save_weights(str(tmp))
+        os.replace(tmp, out)
+        log(f"wrote {out} (step {state['best_step']}, validation PSNR-Y {state['best_psnr']})")
+    return state
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m zssr.baselines.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--hr-dir", action="append", required=True,
+                   help="folder of HR training images (searched recursively); repeatable")
+    p.add_argument("--scale", type=int, required=True, choices=[2, 3, 4])
+    p.add_argument("--model", default="edsr-baseline", choices=["edsr-baseline"])
+    p.add_argument("--blocks", type=int, default=16,
+                   help="residual blocks (default 16: EDSR-baseline; fewer for experiments)")
+    p.add_argument("--width", type=int, default=64, help="channels (default 64)")
+    p.add_argument("--val-dir", action="append", default=None,
+                   help="folder of HR validation images (default: hold out --val-count)")
+    p.add_argument("--val-count", type=int, default=10,
+                   help="without --val-dir, the last N training images are held out (default 10)")
+    p.add_argument("--iters", type=int, default=300000, help="training steps (default 300000)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--patch", type=int, default=48, help="LR crop side (default 48)")
+    p.add_argument("--lr", type=float, default=2e-4, help="initial learning rate (default 2e-4)")
+    p.add_argument("--min-lr", type=float, default=1e-6, help="cosine floor (default 1e-6)")
+    p.add_argument("--schedule", choices=["cosine", "step"], default="cosine")
+    p.add_argument("--step-every", type=int, default=100000,
+                   help="step schedule: halve the rate every N steps (default 100000)")
+    p.add_argument("--val-every", type=int, default=1000)
+    p.add_argument("--checkpoint-dir", required=True)
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
+    p.add_argument("--init-from", default=None,
+                   help="start from these weights (e.g. x2 weights for an x3/x4 model)")
+    p.add_argument("--init-scale", type=int, default=2, help="scale of --init-from (default 2)")
+    p.add_argument("--output", default=None, help="write the best weights here (.weights.h5)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-q", "--quiet", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.output and not args.output.endswith(".weights.h5"):
+        parser.error("--output must end in .weights.h5")
+    for name in ("iters", "batch_size", "patch", "val_every", "blocks", "width"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    try:
+        train(args)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; continue with --resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
