@@ -31,14 +31,17 @@ from zssr.benchmark import _machine  # noqa: E402
 DEFAULT_IMAGE = ROOT.parent / "shared" / "data" / "div2krk" / "gt" / "im_2.png"
 
 
-def _child_run(cmd: list[str]) -> tuple[float, float]:
-    """Run ``cmd`` in a fresh process; return (seconds, peak RSS in GiB of that process)."""
+def _child_run(cmd: list[str], with_output: bool = False):
+    """Run ``cmd`` in a fresh process; return (seconds, peak RSS in GiB of that process), and
+    with ``with_output`` also the command's stdout."""
     code = (
         "import resource, subprocess, sys, time, json;"
-        "t = time.perf_counter(); r = subprocess.run(sys.argv[1:]);"
+        "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], capture_output=True, "
+        "text=True);"
         "dt = time.perf_counter() - t;"
         "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
-        "print(json.dumps({'rc': r.returncode, 's': dt, 'kb': rss}))"
+        "sys.stderr.write(r.stderr[-4000:]);"
+        "print(json.dumps({'rc': r.returncode, 's': dt, 'kb': rss, 'out': r.stdout}))"
     )
     # A wrapper process per run keeps RUSAGE_CHILDREN to this one run.
     out = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True)
@@ -46,6 +49,8 @@ def _child_run(cmd: list[str]) -> tuple[float, float]:
     data = json.loads(last)
     if data["rc"] != 0:
         raise RuntimeError(f"run failed ({data['rc']}): {out.stderr[-2000:]}")
+    if with_output:
+        return data["s"], data["kb"] / 1024**2, data["out"]
     return data["s"], data["kb"] / 1024**2
 
 

@@ -546,6 +546,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--gt needs exactly one input image")
         if args.max_pixels < 1:
             raise UsageError("--max-pixels must be >= 1")
+        if config.init_weights and not Path(config.init_weights).is_file():
+            raise UsageError(f"--init-weights: no such file: {config.init_weights}")
         out_dir = Path(args.output_dir) if args.output_dir else None
         if out_dir is not None:
             _check_writable(out_dir)

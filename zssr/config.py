@@ -74,6 +74,11 @@ class ZSSRConfig:
         x2 then x4; earlier outputs become father sources. Overrides gradual_step when given.
     base_change_scales : tuple of float
         After the step reaching one of these (isotropic) scales, its output becomes the input.
+    init_weights : str
+        Starting weights of the network: ``""`` draws them at random (the paper); a path to a
+        ``.weights.h5`` file of a network with the same depth and width (e.g. from
+        ``python -m zssr.pretrain``) starts from those, and training then fine-tunes them to the
+        image. RGB weights also serve gray images (exactly, as for a gray image copied to RGB).
     init_net_for_each_step : bool
         Re-initialise the network at every scale step instead of continuing from the last one.
     back_project_to_input : bool
@@ -111,6 +116,7 @@ class ZSSRConfig:
     gradual_step: float = 0.0
     scale_steps: tuple[float, ...] = ()
     base_change_scales: tuple[float, ...] = ()
+    init_weights: str = ""
     init_net_for_each_step: bool = False
     back_project_to_input: bool = True
     tile_size: int = 512

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import ZSSRConfig
-from .network import build_network, compile_network, forward
+from .network import build_network, compile_network, forward, load_initial_weights
 from .resize import as_pair, downscale_with_kernel, imresize, output_shape_for
 from .sampler import FatherSource, father_to_son, interpolate_son, sample_hr_father
 from .tiling import tiled_apply
@@ -342,11 +342,12 @@ class ZSSR:
         for index, (step_scale, step_kernel, bp) in enumerate(zip(steps, kernels, bp_iters)):
             rel = (step_scale[0] / base[0], step_scale[1] / base[1])
             if model is None or cfg.init_net_for_each_step:
-                model = compile_network(
-                    build_network(current.shape[2], depth=cfg.depth, width=cfg.width,
-                                  init_variance=cfg.init_variance, seed=cfg.seed),
-                    cfg.learning_rate,
-                )
+                net = build_network(current.shape[2], depth=cfg.depth, width=cfg.width,
+                                    init_variance=cfg.init_variance, seed=cfg.seed)
+                if cfg.init_weights:
+                    load_initial_weights(net, cfg.init_weights, depth=cfg.depth,
+                                         width=cfg.width)
+                model = compile_network(net, cfg.learning_rate)
             t0 = time.perf_counter()
             report = self._train(model, sources, current, rel, step_kernel, rng, index,
                                  len(steps), progress)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ import numpy as np
 
 __all__ = [
     "IMAGE_SUFFIXES",
+    "list_images",
     "ImageInfo",
     "ImageReadError",
     "LoadedImage",
@@ -177,6 +178,26 @@ def read_image(path: str | os.PathLike) -> LoadedImage:
     info = ImageInfo(dtype=dtype, mode=mode, orientation=orientation,
                      palette=pil_mode in ("P", "PA"), clipped_fraction=clipped)
     return LoadedImage(np.ascontiguousarray(pixels), alpha_f, info)
+
+
+def list_images(folders: Sequence[str | os.PathLike]) -> list[Path]:
+    """Image files (by suffix) under each folder, recursively, sorted per folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a folder does not exist or holds no images.
+    """
+    files: list[Path] = []
+    for folder in map(Path, folders):
+        if not folder.is_dir():
+            raise FileNotFoundError(f"not a folder: {folder}")
+        found = sorted(p for p in folder.rglob("*")
+                       if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+        if not found:
+            raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
+        files.extend(found)
+    return files
 
 
 def to_dtype(image: np.ndarray, dtype: str) -> np.ndarray:

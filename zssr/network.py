@@ -14,7 +14,7 @@ import math
 import keras
 import numpy as np
 
-__all__ = ["build_network", "compile_network", "forward"]
+__all__ = ["build_network", "compile_network", "forward", "load_initial_weights"]
 
 
 def build_network(
@@ -81,3 +81,47 @@ def forward(model: keras.Model, interpolated: np.ndarray) -> np.ndarray:
     """Run the network on one HxWxC image; returns float32 HxWxC (not clipped)."""
     batch = np.ascontiguousarray(interpolated, dtype=np.float32)[None]
     return keras.ops.convert_to_numpy(model(batch, training=False))[0]
+
+
+def load_initial_weights(model: keras.Model, path: str, *, depth: int, width: int) -> None:
+    """Set ``model``'s weights from a ``.weights.h5`` file of a network of the same depth and
+    width, built for RGB or for the model's channel count.
+
+    RGB weights given to a one-channel (gray) model are folded exactly: a gray image copied to
+    three channels meets the first layer's kernels summed over the input channels, and the gray
+    output is the mean of the three output channels.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file does not hold a network of this depth and width.
+    """
+    import os
+    import warnings
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"initial weights not found: {path}")
+    channels = model.input_shape[-1]
+    errors = []
+    for file_channels in dict.fromkeys((channels, 3)):
+        reference = build_network(file_channels, depth=depth, width=width)
+        try:
+            with warnings.catch_warnings():  # Keras warns before it raises on a mismatch
+                warnings.simplefilter("ignore", UserWarning)
+                reference.load_weights(path)
+        except Exception as e:  # noqa: BLE001 (Keras raises several types for a mismatch)
+            errors.append(f"{file_channels} channels: {e}")
+            continue
+        weights = reference.get_weights()
+        if file_channels != channels:
+            weights[0] = weights[0].sum(axis=2, keepdims=True)
+            weights[-1] = weights[-1].mean(axis=3, keepdims=True)
+        model.set_weights(weights)
+        return
+    raise ValueError(
+        f"{path} does not hold weights of a depth-{depth}, width-{width} ZSSR network "
+        f"({'; '.join(str(e).splitlines()[0] for e in errors)}); set depth and width to those "
+        "the file was trained with"
+    )

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                                                  "schedule", "iters", "seed", "init_from")},
         "iterations": state["best_step"], "total_steps": state["step"],
         "train_seconds": round(state["seconds"], 1), "keras_backend": state["keras_backend"],
-        "hardware": args.hardware, "validation_psnr_y": state["best_psnr"],
+        "hardware": args.hardware, "validation_psnr_y": state["best_score"],
         **set5_scores(model, Path(args.set5), args.scale),
         "date": time.strftime("%Y-%m-%d"), "note": args.note,
     }

@@ -20,8 +20,6 @@ Only Keras 3 APIs are used, so ``KERAS_BACKEND=jax`` trains on a GPU where one i
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -30,22 +28,6 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["TrainData", "load_folder", "make_pairs", "train", "main"]
-
-IMAGE_SUFFIXES = {".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff"}
-
-
-def _list_images(dirs: Sequence[str | Path]) -> list[Path]:
-    files: list[Path] = []
-    for d in dirs:
-        d = Path(d)
-        if not d.is_dir():
-            raise FileNotFoundError(f"not a folder: {d}")
-        found = sorted(p for p in d.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not found:
-            raise FileNotFoundError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {d}")
-        files.extend(found)
-    return files
-
 
 def make_pairs(hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
     """Mod-crop an 8-bit RGB HR image to a multiple of ``scale`` and make its 8-bit LR version
@@ -157,24 +139,19 @@ def _copy_matching_weights(model, source_path: Path, scale_from: int, **arch) ->
 def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     """Run training as configured by the parsed command line; returns the final state."""
     import keras
-    from tqdm import tqdm
 
+    from .. import training
+    from ..io import list_images
     from . import build
 
     arch = {"n_blocks": args.blocks, "width": args.width}
     ckpt = Path(args.checkpoint_dir)
     ckpt.mkdir(parents=True, exist_ok=True)
-    state_path, last_path = ckpt / "state.json", ckpt / "last.keras"
-
-    files = _list_images(args.hr_dir)
-    if args.val_dir:
-        val_files = _list_images(args.val_dir)
-    else:
-        if args.val_count >= len(files):
-            raise ValueError(f"--val-count {args.val_count} leaves no training images "
-                             f"({len(files)} found)")
-        val_files = files[len(files) - args.val_count:] if args.val_count else []
-        files = files[:len(files) - args.val_count] if args.val_count else files
+    if args.resume and not training.has_checkpoint(ckpt):
+        raise FileNotFoundError(f"--resume: no checkpoint in {ckpt}")
+    files, val_files = training.split_validation(
+        list_images(args.hr_dir), list_images(args.val_dir) if args.val_dir else None,
+        args.val_count)
     t0 = time.perf_counter()
     pairs = load_folder(files, args.scale)
     val_pairs = load_folder(val_files, args.scale)
@@ -182,88 +159,31 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         f"({time.perf_counter() - t0:.1f} s to load)")
 
     schedule = _schedule(args.schedule, args.lr, args.iters, args.min_lr, args.step_every)
-    if args.resume and last_path.exists():
+    if args.resume:
         from . import models  # noqa: F401  (registers the custom layers for deserialisation)
 
-        model = keras.saving.load_model(str(last_path))
+        model, state, rng = training.load_checkpoint(ckpt)
         # The step count lives in the optimiser; the schedule follows this run's flags, so a
         # resumed run may extend --iters (the cosine then spans the new total).
         model.optimizer.learning_rate = schedule
-        state = json.loads(state_path.read_text())
-        rng = np.random.default_rng()
-        rng.bit_generator.state = state["rng"]
-        log(f"resumed at step {state['step']} from {last_path}")
+        log(f"resumed at step {state['step']} from {ckpt}")
     else:
-        if args.resume:
-            raise FileNotFoundError(f"--resume: no checkpoint at {last_path}")
         model = build(args.model, args.scale, seed=args.seed, **arch)
         if args.init_from:
             copied = _copy_matching_weights(model, Path(args.init_from), args.init_scale, **arch)
             log(f"initialised {len(copied)} layers from {args.init_from}")
-        model.compile(optimizer=keras.optimizers.Adam(schedule, beta_1=0.9, beta_2=0.999,
-                                                      epsilon=1e-8),
-                      loss="mean_absolute_error")
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mean_absolute_error")
         rng = np.random.default_rng(args.seed)
-        state = {"step": 0, "best_psnr": None, "best_step": None, "history": [],
-                 "args": {k: (list(map(str, v)) if isinstance(v, list) else v)
-                          for k, v in vars(args).items()},
-                 "keras_backend": keras.backend.backend(), "seconds": 0.0}
+        state = training.new_state(training.jsonable_args(args))
     data = TrainData(pairs, args.scale, args.patch, rng)
-    best_path = ckpt / "best.weights.h5"
-
-    def checkpoint() -> None:
-        state["rng"] = rng.bit_generator.state
-        tmp = ckpt / "last.tmp.keras"
-        model.save(str(tmp))
-        os.replace(tmp, last_path)
-        tmp_state = state_path.with_suffix(".tmp")
-        tmp_state.write_text(json.dumps(state, indent=1))
-        os.replace(tmp_state, state_path)
-
-    bar = tqdm(total=args.iters, initial=state["step"], unit="step", dynamic_ncols=True,
-               disable=args.quiet)
-    losses: list[float] = []
-    t_last = time.perf_counter()
-    with open(ckpt / "log.jsonl", "a") as logf:
-        while state["step"] < args.iters:
-            lr_b, hr_b = data.batch(args.batch_size)
-            losses.append(float(model.train_on_batch(lr_b, hr_b)))
-            state["step"] += 1
-            bar.update(1)
-            step = state["step"]
-            if step % args.val_every == 0 or step == args.iters:
-                now = time.perf_counter()
-                state["seconds"] += now - t_last
-                entry = {"step": step, "loss": float(np.mean(losses)),
-                         "learning_rate": float(keras.ops.convert_to_numpy(
-                             model.optimizer.learning_rate)),
-                         "seconds": state["seconds"]}
-                losses = []
-                if val_pairs:
-                    entry["val_psnr_y"] = validate(model, val_pairs, args.scale)
-                    if state["best_psnr"] is None or entry["val_psnr_y"] > state["best_psnr"]:
-                        state["best_psnr"], state["best_step"] = entry["val_psnr_y"], step
-                        model.save_weights(str(best_path))
-                else:
-                    model.save_weights(str(best_path))
-                    state["best_step"] = step
-                state["history"].append(entry)
-                logf.write(json.dumps(entry) + "\n")
-                logf.flush()
-                bar.set_postfix(loss=f"{entry['loss']:.4f}",
-                                val=f"{entry.get('val_psnr_y', float('nan')):.2f}")
-                checkpoint()
-                t_last = time.perf_counter()
-    bar.close()
+    state = training.fit(
+        model, state, rng, next_batch=lambda: data.batch(args.batch_size),
+        validate=(lambda m: validate(m, val_pairs, args.scale)) if val_pairs else None,
+        iters=args.iters, val_every=args.val_every, folder=ckpt, quiet=args.quiet)
     if args.output:
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        model_best = build(args.model, args.scale, **arch)
-        model_best.load_weights(str(best_path))
-        tmp = out.with_name(out.name.replace(".weights.h5", ".tmp.weights.h5"))
-        model_best.save_weights(str(tmp))
-        os.replace(tmp, out)
-        log(f"wrote {out} (step {state['best_step']}, validation PSNR-Y {state['best_psnr']})")
+        out = training.export_best(ckpt, args.output,
+                                   lambda: build(args.model, args.scale, **arch))
+        log(f"wrote {out} (step {state['best_step']}, validation PSNR-Y {state['best_score']})")
     return state
 
 
@@ -309,15 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("iters", "batch_size", "patch", "val_every", "blocks", "width"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
-    try:
-        train(args)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; continue with --resume", file=sys.stderr)
-        return 130
-    return 0
+    from .. import training
+
+    return training.run_main(train, args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,79 @@
+"""Warm start: multi-image pre-training of the ZSSR network and starting ZSSR from its weights."""
+
+import json
+
+import numpy as np
+import pytest
+
+from zssr import ZSSR, preset
+from zssr.network import build_network, forward, load_initial_weights
+
+TINY_NET = dict(depth=3, width=8)
+
+
+def _folder(path, natural, n=4):
+    import imageio.v3 as iio
+
+    path.mkdir(parents=True)
+    for i in range(n):
+        iio.imwrite(path / f"img{i}.png", (natural[:, i * 4:i * 4 + 60] * 255).astype(np.uint8))
+    return path
+
+
+def test_pretrain_writes_weights_that_zssr_starts_from(tmp_path, natural_image):
+    from zssr.pretrain import main
+
+    hr = _folder(tmp_path / "hr", natural_image)
+    out = tmp_path / "warm.weights.h5"
+    args = ["--hr-dir", str(hr), "--val-count", "1", "--iters", "4", "--val-every", "2",
+            "--batch-size", "2", "--crop", "24", "--depth", "3", "--width", "8", "-q",
+            "--checkpoint-dir", str(tmp_path / "ck"), "--output", str(out)]
+    assert main(args) == 0
+    state = json.loads((tmp_path / "ck" / "state.json").read_text())
+    assert [h["step"] for h in state["history"]] == [2, 4]
+    assert all(np.isfinite(h["score"]) for h in state["history"])
+    assert main(args[:5] + ["6"] + args[6:] + ["--resume"]) == 0
+    assert json.loads((tmp_path / "ck" / "state.json").read_text())["step"] == 6
+
+    cfg = preset("ideal", max_iters=2, crop_size=16, test_every=1, lr_slope_range=2,
+                 self_ensemble=False, back_projection_iters=(0,), **TINY_NET)
+    lr = natural_image[:20, :24]
+    cold = ZSSR(cfg).upscale(lr, 2)
+    warm = ZSSR(cfg.replace(init_weights=str(out))).upscale(lr, 2)
+    again = ZSSR(cfg.replace(init_weights=str(out))).upscale(lr, 2)
+    assert not np.array_equal(cold, warm)
+    np.testing.assert_array_equal(warm, again)
+
+
+def test_rgb_weights_fold_exactly_into_a_gray_network(tmp_path, rng):
+    rgb = build_network(3, seed=5, init_variance=2.0, **TINY_NET)
+    path = tmp_path / "rgb.weights.h5"
+    rgb.save_weights(str(path))
+    gray_net = build_network(1, **TINY_NET)
+    load_initial_weights(gray_net, str(path), **TINY_NET)
+    g = rng.random((20, 24, 1)).astype(np.float32)
+    expected = forward(rgb, np.repeat(g, 3, axis=2)).mean(axis=2, keepdims=True)
+    np.testing.assert_allclose(forward(gray_net, g), expected, atol=1e-5)
+    assert np.abs(expected - g).max() > 1e-2  # the residual is not trivially zero
+
+
+def test_wrong_initial_weights_are_errors(tmp_path):
+    net = build_network(3, **TINY_NET)
+    with pytest.raises(FileNotFoundError, match="initial weights not found"):
+        load_initial_weights(net, str(tmp_path / "none.weights.h5"), **TINY_NET)
+    other = tmp_path / "other.weights.h5"
+    build_network(3, depth=4, width=8).save_weights(str(other))
+    with pytest.raises(ValueError, match="depth-3, width-8"):
+        load_initial_weights(net, str(other), **TINY_NET)
+
+
+def test_cli_refuses_missing_initial_weights(tmp_path, natural_image, capsys):
+    import imageio.v3 as iio
+
+    from zssr.cli import main
+
+    img = tmp_path / "a.png"
+    iio.imwrite(img, (natural_image[:16, :16] * 255).astype(np.uint8))
+    assert main([str(img), "--init-weights", str(tmp_path / "nope.weights.h5")]) == 2
+    assert "--init-weights: no such file" in capsys.readouterr().err
+    assert not list(tmp_path.glob("a_zssr*"))

@@ -1,0 +1,166 @@
+"""The resumable training loop shared by ``zssr.baselines.train`` and ``zssr.pretrain``.
+
+Checkpoints hold the model with its optimiser state (``last.keras``) and a JSON state with the
+step, the sampler's random state and the history (``state.json``); both are written atomically,
+so an interrupted run leaves the previous checkpoint intact. The best weights by validation score
+go to ``best.weights.h5``, every validation to ``log.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["save_checkpoint", "load_checkpoint", "has_checkpoint", "split_validation", "new_state",
+           "fit", "export_best", "jsonable_args", "run_main"]
+
+MODEL_FILE, STATE_FILE = "last.keras", "state.json"
+
+
+def has_checkpoint(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a checkpoint to resume from."""
+    return (Path(folder) / MODEL_FILE).exists() and (Path(folder) / STATE_FILE).exists()
+
+
+def save_checkpoint(folder: str | Path, model: Any, state: dict, rng: np.random.Generator) -> None:
+    """Write ``model`` (``.keras``, with its optimiser) and ``state`` plus ``rng``'s state."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    state["rng"] = rng.bit_generator.state
+    tmp = folder / ("tmp." + MODEL_FILE)
+    model.save(str(tmp))
+    os.replace(tmp, folder / MODEL_FILE)
+    tmp_state = folder / ("tmp." + STATE_FILE)
+    tmp_state.write_text(json.dumps(state, indent=1))
+    os.replace(tmp_state, folder / STATE_FILE)
+
+
+def load_checkpoint(folder: str | Path) -> tuple[Any, dict, np.random.Generator]:
+    """Read what :func:`save_checkpoint` wrote: (model, state, rng).
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no checkpoint in ``folder``.
+    """
+    import keras
+
+    folder = Path(folder)
+    if not has_checkpoint(folder):
+        raise FileNotFoundError(f"--resume: no checkpoint ({MODEL_FILE}, {STATE_FILE}) in {folder}")
+    model = keras.saving.load_model(str(folder / MODEL_FILE))
+    state = json.loads((folder / STATE_FILE).read_text())
+    rng = np.random.default_rng()
+    rng.bit_generator.state = state["rng"]
+    return model, state, rng
+
+
+def split_validation(files: list[Path], val_files: list[Path] | None, val_count: int
+                     ) -> tuple[list[Path], list[Path]]:
+    """(train, validation) files: ``val_files`` if given, else the last ``val_count`` files."""
+    if val_files:
+        return files, val_files
+    if val_count >= len(files):
+        raise ValueError(f"--val-count {val_count} leaves no training images "
+                         f"({len(files)} found)")
+    if val_count <= 0:
+        return files, []
+    return files[:len(files) - val_count], files[len(files) - val_count:]
+
+
+def new_state(args: dict) -> dict:
+    """The state of a fresh run (``args``: the run's settings, JSON-able)."""
+    import keras
+
+    return {"step": 0, "best_score": None, "best_step": None, "history": [], "seconds": 0.0,
+            "args": args, "keras_backend": keras.backend.backend()}
+
+
+def fit(model: Any, state: dict, rng: np.random.Generator, *,
+        next_batch: Callable[[], tuple[np.ndarray, np.ndarray]],
+        validate: Callable[[Any], float] | None, iters: int, val_every: int,
+        folder: str | Path, quiet: bool = False) -> dict:
+    """Train ``model`` (compiled) with ``train_on_batch`` until ``state["step"] == iters``.
+
+    Every ``val_every`` steps and at the end: score with ``validate`` (higher is better), keep
+    the best weights, append to the log, write a checkpoint. Returns ``state``.
+    """
+    import keras
+    from tqdm import tqdm
+
+    folder = Path(folder)
+    best_path = folder / "best.weights.h5"
+    bar = tqdm(total=iters, initial=state["step"], unit="step", dynamic_ncols=True,
+               disable=quiet)
+    losses: list[float] = []
+    t_last = time.perf_counter()
+    with open(folder / "log.jsonl", "a") as log:
+        while state["step"] < iters:
+            x, y = next_batch()
+            losses.append(float(model.train_on_batch(x, y)))
+            state["step"] += 1
+            bar.update(1)
+            step = state["step"]
+            if step % val_every and step != iters:
+                continue
+            state["seconds"] += time.perf_counter() - t_last
+            entry = {"step": step, "loss": float(np.mean(losses)),
+                     "learning_rate": float(keras.ops.convert_to_numpy(
+                         model.optimizer.learning_rate)),
+                     "seconds": round(state["seconds"], 2)}
+            losses = []
+            if validate is not None:
+                entry["score"] = validate(model)
+            if (validate is None or state["best_score"] is None
+                    or entry["score"] > state["best_score"]):
+                state["best_score"], state["best_step"] = entry.get("score"), step
+                model.save_weights(str(best_path))
+            state["history"].append(entry)
+            log.write(json.dumps(entry) + "\n")
+            log.flush()
+            bar.set_postfix(loss=f"{entry['loss']:.4f}", val=f"{entry.get('score', 0):.2f}")
+            save_checkpoint(folder, model, state, rng)
+            t_last = time.perf_counter()
+    bar.close()
+    return state
+
+
+def export_best(folder: str | Path, output: str | Path, build: Callable[[], Any]) -> Path:
+    """Copy the best weights of a run to ``output`` (``.weights.h5``), atomically, checking that
+    they load into the architecture ``build()`` makes."""
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model = build()
+    model.load_weights(str(Path(folder) / "best.weights.h5"))
+    tmp = out.with_name(out.name.replace(".weights.h5", ".tmp.weights.h5"))
+    model.save_weights(str(tmp))
+    os.replace(tmp, out)
+    return out
+
+
+def jsonable_args(args: Any) -> dict:
+    """``vars(args)`` with lists of paths turned into lists of strings."""
+    return {k: (list(map(str, v)) if isinstance(v, (list, tuple)) else v)
+            for k, v in vars(args).items()}
+
+
+def run_main(train: Callable[[Any], Any], args: Any) -> int:
+    """Run a training entry point with the exit codes of the command line: 0 done, 2 bad input
+    (the message on stderr), 130 interrupted (resume with ``--resume``)."""
+    import sys
+
+    try:
+        train(args)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; continue with --resume", file=sys.stderr)
+        return 130
+    return 0
