@@ -193,3 +193,14 @@ def test_reconstruction_test_regions_stay_inside_and_bounded(shape):
     for r, c in regions:
         assert 0 <= r.start < r.stop <= shape[0] and 0 <= c.start < c.stop <= shape[1]
     assert test_regions(shape, 0) == [(slice(0, shape[0]), slice(0, shape[1]))]
+
+
+def test_cosine_schedule_runs_exactly_max_iters_without_tests(natural_image):
+    cfg = preset("ideal", lr_schedule="cosine", max_iters=7, learning_rate=1e-3,
+                 min_learning_rate=1e-5, **{k: v for k, v in TINY.items() if k != "max_iters"})
+    result = ZSSR(cfg).run(natural_image[:24, :24], 2)
+    report = result.steps[0]
+    assert report.iterations == 7 and report.reconstruction_mse == []
+    assert report.final_learning_rate == pytest.approx(1e-5)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        preset("ideal", lr_schedule="linear")

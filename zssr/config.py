@@ -29,7 +29,13 @@ class ZSSRConfig:
     learning_rate : float
         Initial Adam learning rate.
     min_learning_rate : float
-        Training of a step stops once the rate falls below this.
+        Training of a step stops once the rate falls below this (``policy``); the final rate of
+        the ``cosine`` schedule.
+    lr_schedule : str
+        ``"policy"``: the paper's rule below, driven by reconstruction tests, which also decides
+        when to stop. ``"cosine"``: the rate falls from ``learning_rate`` to
+        ``min_learning_rate`` along a half cosine over exactly ``max_iters`` iterations, with no
+        reconstruction tests (a fixed, predictable budget).
     lr_change_ratio : float
         The rate is divided by 10 when ``-lr_change_ratio * slope < std(slope)`` of a linear fit to
         the recent reconstruction errors, i.e. when the error no longer falls significantly.
@@ -95,6 +101,7 @@ class ZSSRConfig:
     min_iters: int = 256
     learning_rate: float = 1e-3
     min_learning_rate: float = 9e-6
+    lr_schedule: str = "policy"
     lr_change_ratio: float = 1.5
     lr_check_every: int = 60
     lr_slope_range: int = 256
@@ -131,6 +138,8 @@ class ZSSRConfig:
                      "width", "crop_size"):
             need(int(getattr(self, name)) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
         need(self.depth >= 2, f"depth must be >= 2, got {self.depth}")
+        need(self.lr_schedule in ("policy", "cosine"),
+             f"lr_schedule must be 'policy' or 'cosine', got {self.lr_schedule!r}")
         need(self.test_max_pixels >= 0,
              f"test_max_pixels must be >= 0 (0: whole image), got {self.test_max_pixels}")
         need(self.tile_size >= 0, f"tile_size must be >= 0 (0: no tiling), got {self.tile_size}")

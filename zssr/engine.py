@@ -381,6 +381,7 @@ class ZSSR:
         drops = [0]
         window = cfg.lr_slope_range // cfg.test_every
         regions = test_regions(lr_input.shape, cfg.test_max_pixels)
+        cosine = cfg.lr_schedule == "cosine"
         loss = math.nan
         iteration = 0
         for iteration in range(cfg.max_iters):
@@ -393,8 +394,13 @@ class ZSSR:
             )
             lr_son = father_to_son(hr_father, scale, kernel, rng, noise_std=cfg.noise_std)
             interpolated = interpolate_son(lr_son, scale, hr_father.shape[:2])
+            if cosine:
+                learning_rate = cfg.min_learning_rate + 0.5 * (
+                    cfg.learning_rate - cfg.min_learning_rate) * (
+                    1.0 + math.cos(math.pi * iteration / max(cfg.max_iters - 1, 1)))
+                model.optimizer.learning_rate.assign(learning_rate)
             loss = float(model.train_on_batch(interpolated[None], hr_father[None]))
-            if iteration % cfg.test_every == 0:
+            if not cosine and iteration % cfg.test_every == 0:
                 errors = []
                 for region in regions:
                     target = lr_input[region]
@@ -405,7 +411,7 @@ class ZSSR:
                     errors.append(float(np.mean((target - rec) ** 2)))
                 test_iters.append(iteration)
                 test_mse.append(float(np.mean(errors)))
-            if ((iteration + 1) % cfg.lr_check_every == 0
+            if (not cosine and (iteration + 1) % cfg.lr_check_every == 0
                     and iteration - drops[-1] > cfg.min_iters
                     and lr_should_drop(test_iters[-window:], test_mse[-window:],
                                        cfg.lr_change_ratio)):
@@ -415,7 +421,7 @@ class ZSSR:
             if progress is not None:
                 progress(ProgressEvent("train", step, n_steps, iteration + 1, cfg.max_iters,
                                        loss, learning_rate))
-            if learning_rate < cfg.min_learning_rate:
+            if not cosine and learning_rate < cfg.min_learning_rate:
                 break
         return StepReport(
             scale=scale, iterations=iteration + 1, final_learning_rate=learning_rate,
