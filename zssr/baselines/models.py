@@ -126,7 +126,8 @@ def edsr_baseline(scale: int, *, n_blocks: int = 16, width: int = 64, res_scale:
     x = keras.layers.Add(name="global_skip")([head, x])
     x = _upsampler(x, scale, width, "up")
     x = keras.layers.Conv2D(channels, 3, padding="same", name="tail")(x)
-    outputs = MeanShift(mean, 1.0, name="add_mean")(x)
+    # float32 output whatever the compute policy (mixed precision keeps the loss in float32).
+    outputs = MeanShift(mean, 1.0, name="add_mean", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=f"edsr_baseline_x{scale}")
 
 

@@ -144,6 +144,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     from ..io import list_images
     from . import build
 
+    keras.mixed_precision.set_global_policy(args.precision)
     arch = {"n_blocks": args.blocks, "width": args.width}
     ckpt = Path(args.checkpoint_dir)
     ckpt.mkdir(parents=True, exist_ok=True)
@@ -181,6 +182,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         validate=(lambda m: validate(m, val_pairs, args.scale)) if val_pairs else None,
         iters=args.iters, val_every=args.val_every, folder=ckpt, quiet=args.quiet)
     if args.output:
+        keras.mixed_precision.set_global_policy("float32")  # shipped weights: float32 model
         out = training.export_best(ckpt, args.output,
                                    lambda: build(args.model, args.scale, **arch))
         log(f"wrote {out} (step {state['best_step']}, validation PSNR-Y {state['best_score']})")
@@ -216,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start from these weights (e.g. x2 weights for an x3/x4 model)")
     p.add_argument("--init-scale", type=int, default=2, help="scale of --init-from (default 2)")
     p.add_argument("--output", default=None, help="write the best weights here (.weights.h5)")
+    p.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32",
+                   help="mixed_bfloat16 computes in bfloat16 with float32 weights: about 2x "
+                        "faster on CPUs with AVX512-BF16 (default float32)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-q", "--quiet", action="store_true")
     return p
