@@ -91,15 +91,31 @@ def fit(model: Any, state: dict, rng: np.random.Generator, *,
     Every ``val_every`` steps and at the end: score with ``validate`` (higher is better), keep
     the best weights, append to the log, write a checkpoint. Returns ``state``.
     """
-    import keras
     from tqdm import tqdm
 
     folder = Path(folder)
-    best_path = folder / "best.weights.h5"
+    clock = [time.perf_counter()]  # start of the time not yet added to state["seconds"]
     bar = tqdm(total=iters, initial=state["step"], unit="step", dynamic_ncols=True,
                disable=quiet)
+    try:
+        _loop(model, state, rng, next_batch, validate, iters, val_every, folder, bar, clock)
+    except KeyboardInterrupt:
+        # Keep everything up to the last finished step (Python sees the signal between steps).
+        state["seconds"] += time.perf_counter() - clock[0]
+        state["history"].append({"step": state["step"], "interrupted": True})
+        save_checkpoint(folder, model, state, rng)
+        bar.close()
+        raise
+    bar.close()
+    return state
+
+
+def _loop(model: Any, state: dict, rng: np.random.Generator, next_batch, validate, iters: int,
+          val_every: int, folder: Path, bar: Any, clock: list[float]) -> None:
+    import keras
+
+    best_path = folder / "best.weights.h5"
     losses: list[float] = []
-    t_last = time.perf_counter()
     with open(folder / "log.jsonl", "a") as log:
         while state["step"] < iters:
             x, y = next_batch()
@@ -109,7 +125,8 @@ def fit(model: Any, state: dict, rng: np.random.Generator, *,
             step = state["step"]
             if step % val_every and step != iters:
                 continue
-            state["seconds"] += time.perf_counter() - t_last
+            state["seconds"] += time.perf_counter() - clock[0]
+            clock[0] = time.perf_counter()
             entry = {"step": step, "loss": float(np.mean(losses)),
                      "learning_rate": float(keras.ops.convert_to_numpy(
                          model.optimizer.learning_rate)),
@@ -126,9 +143,6 @@ def fit(model: Any, state: dict, rng: np.random.Generator, *,
             log.flush()
             bar.set_postfix(loss=f"{entry['loss']:.4f}", val=f"{entry.get('score', 0):.2f}")
             save_checkpoint(folder, model, state, rng)
-            t_last = time.perf_counter()
-    bar.close()
-    return state
 
 
 def export_best(folder: str | Path, output: str | Path, build: Callable[[], Any]) -> Path:
@@ -150,11 +164,19 @@ def jsonable_args(args: Any) -> dict:
             for k, v in vars(args).items()}
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def run_main(train: Callable[[Any], Any], args: Any) -> int:
     """Run a training entry point with the exit codes of the command line: 0 done, 2 bad input
-    (the message on stderr), 130 interrupted (resume with ``--resume``)."""
+    (the message on stderr), 130 interrupted by Ctrl-C or SIGTERM (a checkpoint of the last
+    finished step is written; resume with ``--resume``)."""
+    import signal
     import sys
 
+    previous = {sig: signal.signal(sig, _interrupt)  # SIGINT too: background jobs ignore it
+                for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         train(args)
     except (FileNotFoundError, ValueError) as e:
@@ -163,4 +185,7 @@ def run_main(train: Callable[[Any], Any], args: Any) -> int:
     except KeyboardInterrupt:
         print("interrupted; continue with --resume", file=sys.stderr)
         return 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0

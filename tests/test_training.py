@@ -1,0 +1,78 @@
+"""The shared training loop: checkpoints, best weights, interruption and resume."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from zssr import training
+from zssr.network import build_network, compile_network
+
+
+def _setup(tmp_path):
+    model = compile_network(build_network(3, depth=2, width=4), 1e-3)
+    rng = np.random.default_rng(0)
+
+    def batch():
+        x = rng.random((1, 8, 8, 3)).astype(np.float32)
+        return x, x
+    return model, rng, batch
+
+
+def test_interrupt_keeps_the_last_finished_step_and_resume_continues(tmp_path):
+    model, rng, batch = _setup(tmp_path)
+    calls = {"n": 0}
+
+    def interrupted_batch():
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return batch()
+
+    state = training.new_state({"what": "test"})
+    try:
+        training.fit(model, state, rng, next_batch=interrupted_batch, validate=None, iters=10,
+                     val_every=100, folder=tmp_path, quiet=True)
+        raise AssertionError("the interrupt did not propagate")
+    except KeyboardInterrupt:
+        pass
+    model2, state2, rng2 = training.load_checkpoint(tmp_path)
+    assert state2["step"] == 3 and state2["history"][-1] == {"step": 3, "interrupted": True}
+    assert rng2.bit_generator.state == rng.bit_generator.state
+    for a, b in zip(model.get_weights(), model2.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    state2 = training.fit(model2, state2, rng2, next_batch=batch, validate=lambda m: 1.0,
+                          iters=5, val_every=5, folder=tmp_path, quiet=True)
+    assert state2["step"] == 5 and state2["best_step"] == 5
+    assert (tmp_path / "best.weights.h5").exists()
+
+
+def test_sigterm_writes_a_checkpoint_and_exits_130(tmp_path, natural_image):
+    import imageio.v3 as iio
+
+    hr = tmp_path / "hr"
+    hr.mkdir()
+    for i in range(3):
+        iio.imwrite(hr / f"{i}.png", (natural_image[:, i * 8:i * 8 + 60] * 255).astype(np.uint8))
+    ck = tmp_path / "ck"
+    cmd = [sys.executable, "-m", "zssr.baselines.train", "--hr-dir", str(hr), "--scale", "2",
+           "--blocks", "1", "--width", "8", "--patch", "12", "--batch-size", "2", "-q",
+           "--val-count", "1", "--val-every", "1000000", "--iters", "1000000",
+           "--checkpoint-dir", str(ck)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 120
+    while not (ck / "log.jsonl").exists() and time.time() < deadline:  # training has started
+        time.sleep(0.5)
+    time.sleep(3)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert "continue with --resume" in err
+    state = json.loads((ck / "state.json").read_text())
+    assert state["step"] >= 1 and state["history"][-1]["interrupted"] is True
