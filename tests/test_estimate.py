@@ -58,3 +58,12 @@ def test_short_estimation_recovers_orientation():
     assert diff <= 20, (angle_est, angle_true)
     assert elongation > 1.2
     assert kernel_error(k, truth) < kernel_error(bicubic_kernel(2), truth)
+
+
+def test_discriminator_is_reproducible_from_its_seed():
+    from zssr.estimate.kernelgan import build_discriminator
+
+    a = build_discriminator(3, width=8, layers=3, seed=4)
+    b = build_discriminator(3, width=8, layers=3, seed=4)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):  # includes the power-iteration vectors
+        np.testing.assert_array_equal(wa, wb)

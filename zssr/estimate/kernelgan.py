@@ -213,7 +213,16 @@ def build_discriminator(channels: int = 3, *, width: int = 64, layers: int = 7,
         x = BatchStatNorm(seed=seed + 100 + i)(x)
         x = keras.layers.ReLU()(x)
     outputs = conv(1, 1, layers - 1, activation="sigmoid")(x)
-    return keras.Model(inputs, outputs, name="kernelgan_discriminator")
+    model = keras.Model(inputs, outputs, name="kernelgan_discriminator")
+    # Keras draws the power-iteration vectors from Python's unseeded global random state; draw
+    # them from the seed instead, so that an estimate is reproducible.
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.SpectralNormalization):
+            u = layer.vector_u
+            layer.vector_u.assign(np.clip(rng.standard_normal(u.shape), -2, 2).astype("float32")
+                                  * 0.02)
+    return model
 
 
 def post_process_kernel(kernel: np.ndarray, n: int = 40) -> np.ndarray:
