@@ -204,3 +204,12 @@ def test_cosine_schedule_runs_exactly_max_iters_without_tests(natural_image):
     assert report.final_learning_rate == pytest.approx(1e-5)
     with pytest.raises(ValueError, match="lr_schedule"):
         preset("ideal", lr_schedule="linear")
+
+
+def test_mixed_bfloat16_training_runs_and_stays_close(natural_image):
+    lr = natural_image[:24, :24]
+    cfg = preset("ideal", **TINY)
+    full = ZSSR(cfg).upscale(lr, 2)
+    mixed = ZSSR(cfg.replace(precision="mixed_bfloat16")).upscale(lr, 2)
+    assert mixed.dtype == np.float32 and mixed.shape == full.shape
+    assert psnr(mixed, full, scale=2) > 40  # 4 tiny steps apart: only rounding differs

@@ -37,3 +37,18 @@ def test_seeded_init_is_reproducible():
     c = build_network(3, depth=3, width=8, seed=8).get_weights()
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+
+
+def test_mixed_bfloat16_network_matches_float32_up_to_residual_rounding(rng):
+    from zssr.network import build_network, forward
+
+    full = build_network(3, depth=3, width=8, init_variance=2.0, seed=1)
+    mixed = build_network(3, depth=3, width=8, init_variance=2.0, seed=1,
+                          precision="mixed_bfloat16")
+    mixed.set_weights(full.get_weights())
+    x = rng.random((16, 20, 3)).astype(np.float32)
+    a, b = forward(full, x), forward(mixed, x)
+    assert b.dtype == np.float32
+    residual = np.abs(a - x).max()
+    assert residual > 0.05
+    assert 0 < np.abs(a - b).max() <= 0.02 * residual  # bfloat16 keeps ~3 significant digits

@@ -343,7 +343,8 @@ class ZSSR:
             rel = (step_scale[0] / base[0], step_scale[1] / base[1])
             if model is None or cfg.init_net_for_each_step:
                 net = build_network(current.shape[2], depth=cfg.depth, width=cfg.width,
-                                    init_variance=cfg.init_variance, seed=cfg.seed)
+                                    init_variance=cfg.init_variance, seed=cfg.seed,
+                                    precision=cfg.precision)
                 if cfg.init_weights:
                     load_initial_weights(net, cfg.init_weights, depth=cfg.depth,
                                          width=cfg.width)

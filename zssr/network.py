@@ -24,6 +24,7 @@ def build_network(
     width: int = 64,
     init_variance: float = 0.1,
     seed: int = 0,
+    precision: str = "float32",
 ) -> keras.Model:
     """Build the residual FCN.
 
@@ -37,6 +38,10 @@ def build_network(
         Weight variance times fan-in at initialisation.
     seed : int
         Seeds each layer's initialiser.
+    precision : {"float32", "mixed_bfloat16"}
+        Compute type of the convolutions. With ``mixed_bfloat16`` they run in bfloat16 (weights
+        stay float32; about twice as fast on CPUs with AVX512-BF16), while the residual is added
+        to the input in float32, so only the small residual carries bfloat16 rounding.
 
     Returns
     -------
@@ -62,9 +67,10 @@ def build_network(
             activation=None if last else "relu",
             kernel_initializer=keras.initializers.RandomNormal(stddev=std, seed=seed + i),
             name=f"conv{i}",
+            dtype=precision,
         )(x)
         fan_in_channels = width
-    outputs = keras.layers.Add(name="residual")([inputs, x])
+    outputs = keras.layers.Add(name="residual", dtype="float32")([inputs, x])
     return keras.Model(inputs, outputs, name="zssr_net")
 
 
