@@ -154,64 +154,111 @@ def resynthesis_psnr(hr: np.ndarray, lr: np.ndarray, kernel: np.ndarray, scale: 
     return psnr(synth, lr, shave=scale)
 
 
+def _run_method(sample: Sample, method: str, model, preset_name: str,
+                overrides: dict | None) -> tuple[np.ndarray, int | None, dict]:
+    """One method on one sample: (output, ZSSR iterations or None, extra columns)."""
+    extra: dict = {}
+    if method == "bicubic":
+        return np.clip(imresize(sample.lr, sample.scale), 0, 1), None, extra
+    if model is not None:
+        from . import baselines
+
+        return baselines.upscale(model, sample.lr), None, extra
+    kernel = None
+    name = preset_name
+    if method == "zssr-gt":
+        if sample.kernel is None:
+            raise ValueError(f"{sample.name}: no ground-truth kernel in this dataset")
+        kernel, name = sample.kernel, "kernel"
+    elif method == "zssr-estimated":
+        from .estimate import KernelGANConfig, estimate_kernel
+        from .kernels import bicubic_kernel, kernel_error
+
+        t_est = time.perf_counter()
+        seed = (overrides or {}).get("seed", 0)
+        kernel = estimate_kernel(sample.lr, sample.scale, config=KernelGANConfig(seed=seed))
+        extra["estimate_seconds"] = time.perf_counter() - t_est
+        name = "kernel"
+        if sample.kernel is not None:
+            extra["kernel_error"] = kernel_error(kernel, sample.kernel)
+            extra["kernel_error_bicubic"] = kernel_error(bicubic_kernel(sample.scale),
+                                                         sample.kernel)
+            extra["resynthesis_psnr"] = resynthesis_psnr(sample.hr, sample.lr, kernel,
+                                                         sample.scale)
+            extra["resynthesis_psnr_gt_kernel"] = resynthesis_psnr(
+                sample.hr, sample.lr, sample.kernel, sample.scale)
+    result = ZSSR(preset(name, **(overrides or {}))).run(sample.lr, sample.scale, kernel)
+    extra["preset"] = name
+    return result.image, result.iterations, extra
+
+
+def method_key(method: str, scale: int, preset_name: str, overrides: dict | None,
+               baseline_weights: str | None = None) -> str:
+    """Folder name for a method's saved outputs: the method plus a hash of what determines its
+    result (the full ZSSR config, or the baseline weights' sha256)."""
+    import hashlib
+    import json
+
+    what: dict = {"method": method}
+    if method.startswith("zssr"):
+        name = "kernel" if method in ("zssr-gt", "zssr-estimated") else preset_name
+        what["config"] = preset(name, **(overrides or {})).to_dict()
+    elif method in BASELINES:
+        from . import baselines
+
+        path = baseline_weights or baselines.weights_path(method, scale)
+        what["weights"] = baselines.sha256(path) if Path(path).exists() else str(path)
+    digest = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{method}-{digest}"
+
+
 def evaluate(samples: list[Sample], method: str, *, preset_name: str = "ideal",
              overrides: dict | None = None, baseline_weights: str | None = None,
-             keep_crops: bool = False,
+             keep_crops: bool = False, outputs: str | Path | None = None, reuse: bool = False,
              log: Callable[[str], None] = print) -> dict:
     """Run one method on every sample; returns the result table as a dict.
 
     With ``keep_crops`` the table also holds ``"crops"``: each output's :func:`figure_box`
     window, for the comparison figure (not JSON; :func:`write_comparison` drops it).
+    With ``outputs`` every output is saved there as an 8-bit PNG (the metrics round to 8 bits
+    first, so nothing they see is lost) with a JSON record, under a folder named by
+    :func:`method_key`; ``reuse`` then takes a saved output instead of running the method again
+    (its row keeps the seconds of the run that made it).
     """
+    import json
+
+    from .io import write_image
+
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     rows = []
     crops: dict[str, np.ndarray] = {}
+    folder = None
+    if outputs is not None:
+        folder = Path(outputs) / f"x{samples[0].scale}" / method_key(
+            method, samples[0].scale, preset_name, overrides, baseline_weights)
+        folder.mkdir(parents=True, exist_ok=True)
     model = None
-    if method in BASELINES:
-        from . import baselines
-
-        model = baselines.load(method, samples[0].scale, weights=baseline_weights)
     for sample in samples:
-        t0 = time.perf_counter()
-        iterations = None
-        extra: dict = {}
-        if method == "bicubic":
-            sr = np.clip(imresize(sample.lr, sample.scale), 0, 1)
-        elif model is not None:
-            from . import baselines
-
-            sr = baselines.upscale(model, sample.lr)
+        saved = folder / f"{sample.name}.png" if folder else None
+        record = saved.with_suffix(".json") if saved else None
+        if reuse and saved is not None and saved.exists() and record.exists():
+            sr = read_image(saved).pixels
+            kept = json.loads(record.read_text())
+            seconds, iterations, extra = kept["seconds"], kept["iterations"], kept["extra"]
+            extra = {**extra, "reused": True}
         else:
-            kernel = None
-            name = preset_name
-            if method == "zssr-gt":
-                if sample.kernel is None:
-                    raise ValueError(f"{sample.name}: no ground-truth kernel in this dataset")
-                kernel, name = sample.kernel, "kernel"
-            elif method == "zssr-estimated":
-                from .estimate import KernelGANConfig, estimate_kernel
-                from .kernels import bicubic_kernel, kernel_error
+            if model is None and method in BASELINES:
+                from . import baselines
 
-                t_est = time.perf_counter()
-                seed = (overrides or {}).get("seed", 0)
-                kernel = estimate_kernel(sample.lr, sample.scale,
-                                         config=KernelGANConfig(seed=seed))
-                extra["estimate_seconds"] = time.perf_counter() - t_est
-                name = "kernel"
-                if sample.kernel is not None:
-                    extra["kernel_error"] = kernel_error(kernel, sample.kernel)
-                    extra["kernel_error_bicubic"] = kernel_error(
-                        bicubic_kernel(sample.scale), sample.kernel)
-                    extra["resynthesis_psnr"] = resynthesis_psnr(sample.hr, sample.lr, kernel,
-                                                                 sample.scale)
-                    extra["resynthesis_psnr_gt_kernel"] = resynthesis_psnr(
-                        sample.hr, sample.lr, sample.kernel, sample.scale)
-            cfg = preset(name, **(overrides or {}))
-            result = ZSSR(cfg).run(sample.lr, sample.scale, kernel)
-            sr, iterations = result.image, result.iterations
-            extra["preset"] = name
-        seconds = time.perf_counter() - t0
+                model = baselines.load(method, sample.scale, weights=baseline_weights)
+            t0 = time.perf_counter()
+            sr, iterations, extra = _run_method(sample, method, model, preset_name, overrides)
+            seconds = time.perf_counter() - t0
+            if saved is not None:
+                write_image(saved, sr, overwrite=True)  # rounded to 8 bits like the metrics
+                write_json(record, {"seconds": seconds, "iterations": iterations,
+                                    "extra": extra})
         row = {
             "image": sample.name,
             "psnr_y": psnr(sr, sample.hr, scale=sample.scale),
@@ -224,7 +271,8 @@ def evaluate(samples: list[Sample], method: str, *, preset_name: str = "ideal",
         if keep_crops:
             crops[sample.name] = np.asarray(sr)[figure_box(sample.hr, sample.scale)]
         log(f"  {method:8s} {sample.name:12s} PSNR-Y {row['psnr_y']:.3f}  SSIM-Y "
-            f"{row['ssim_y']:.4f}  {seconds:7.1f} s" + (f"  {iterations} it" if iterations else ""))
+            f"{row['ssim_y']:.4f}  {seconds:7.1f} s" + (f"  {iterations} it" if iterations else "")
+            + ("  (saved output)" if extra.get("reused") else ""))
     mean = {
         "psnr_y": statistics.fmean(r["psnr_y"] for r in rows),
         "ssim_y": statistics.fmean(r["ssim_y"] for r in rows),
@@ -426,6 +474,11 @@ def main(argv: list[str] | None = None) -> int:
                              "(lists comma-separated); repeatable")
     parser.add_argument("--baseline-weights", default=None,
                         help="weights file for a baseline method instead of the shipped ones")
+    parser.add_argument("--outputs", default=None, metavar="DIR",
+                        help="save every output image (8-bit PNG + JSON record) under DIR")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --outputs: take saved outputs of the same method and settings "
+                             "instead of running again (e.g. to add a method to a comparison)")
     parser.add_argument("--results-dir", default="benchmarks/results")
     parser.add_argument("--tag", default="", help="suffix for the result file names")
     args = parser.parse_args(argv)
@@ -440,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: v for k, v in (("max_iters", args.max_iters), ("seed", args.seed))
                  if v is not None}
     overrides.update(_parse_sets(args.set, parser))
+    if args.reuse and not args.outputs:
+        parser.error("--reuse needs --outputs DIR")
     out_dir = Path(args.results_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = {
@@ -456,7 +511,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             table = evaluate(samples, method, preset_name=args.preset, overrides=overrides,
                              baseline_weights=args.baseline_weights,
-                             keep_crops=len(methods) > 1)
+                             keep_crops=len(methods) > 1, outputs=args.outputs,
+                             reuse=args.reuse)
         except (FileNotFoundError, ValueError) as e:
             print(f"error: {method}: {e}", file=sys.stderr)
             return 2
