@@ -127,16 +127,9 @@ def pretrain(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
     import keras
 
     from . import training
-    from .io import list_images
     from .network import build_network
 
-    ckpt = Path(args.checkpoint_dir)
-    ckpt.mkdir(parents=True, exist_ok=True)
-    if args.resume and not training.has_checkpoint(ckpt):
-        raise FileNotFoundError(f"--resume: no checkpoint in {ckpt}")
-    files, val_files = training.split_validation(
-        list_images(args.hr_dir), list_images(args.val_dir) if args.val_dir else None,
-        args.val_count)
+    ckpt, files, val_files = training.prepare_run(args)
     t0 = time.perf_counter()
     images, val_images = _read_rgb(files), _read_rgb(val_files)
     val_pairs = validation_set(val_images, args.scale)
@@ -167,45 +160,30 @@ def pretrain(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import training
+
     p = argparse.ArgumentParser(prog="python -m zssr.pretrain", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--hr-dir", action="append", required=True,
-                   help="folder of training images (searched recursively); repeatable")
+    training.add_run_flags(p, iters=20000, batch_size=8, lr=1e-3, min_lr=1e-5, val_every=500,
+                           val_count=8)
     p.add_argument("--scale", type=float, default=2.0, help="scale of the sons (default 2)")
-    p.add_argument("--val-dir", action="append", default=None)
-    p.add_argument("--val-count", type=int, default=8,
-                   help="without --val-dir, the last N images are held out (default 8)")
-    p.add_argument("--iters", type=int, default=20000)
-    p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--crop", type=int, default=96, help="father side (default 96)")
     p.add_argument("--kernel-mix", type=float, default=0.5,
                    help="share of sons made with a random Gaussian kernel (default 0.5)")
     p.add_argument("--noise-std", type=float, default=0.0)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--min-lr", type=float, default=1e-5)
     p.add_argument("--depth", type=int, default=8)
     p.add_argument("--width", type=int, default=64)
-    p.add_argument("--val-every", type=int, default=500)
-    p.add_argument("--checkpoint-dir", required=True)
-    p.add_argument("--resume", action="store_true")
-    p.add_argument("--output", default=None, help="write the best weights here (.weights.h5)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("-q", "--quiet", action="store_true")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.output and not args.output.endswith(".weights.h5"):
-        parser.error("--output must end in .weights.h5")
-    if not 0 <= args.kernel_mix <= 1:
-        parser.error("--kernel-mix must be in [0, 1]")
-    for name in ("iters", "batch_size", "crop", "val_every", "depth", "width"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1")
     from . import training
 
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    training.check_run_flags(parser, args, ("crop", "depth", "width"))
+    if not 0 <= args.kernel_mix <= 1:
+        parser.error("--kernel-mix must be in [0, 1]")
     return training.run_main(pretrain, args)
 
 

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["save_checkpoint", "load_checkpoint", "has_checkpoint", "split_validation", "new_state",
-           "fit", "export_best", "jsonable_args", "run_main"]
+__all__ = ["save_checkpoint", "load_checkpoint", "has_checkpoint", "split_validation",
+           "prepare_run", "new_state",
+           "fit", "export_best", "jsonable_args", "add_run_flags", "check_run_flags", "run_main"]
 
 MODEL_FILE, STATE_FILE = "last.keras", "state.json"
 
@@ -72,6 +73,21 @@ def split_validation(files: list[Path], val_files: list[Path] | None, val_count:
     if val_count <= 0:
         return files, []
     return files[:len(files) - val_count], files[len(files) - val_count:]
+
+
+def prepare_run(args: Any) -> tuple[Path, list[Path], list[Path]]:
+    """From the shared flags: the run folder (created; with ``--resume`` it must hold a
+    checkpoint) and the training and validation image files."""
+    from .io import list_images
+
+    folder = Path(args.checkpoint_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    if args.resume and not has_checkpoint(folder):
+        raise FileNotFoundError(f"--resume: no checkpoint in {folder}")
+    files, val_files = split_validation(
+        list_images(args.hr_dir), list_images(args.val_dir) if args.val_dir else None,
+        args.val_count)
+    return folder, files, val_files
 
 
 def new_state(args: dict) -> dict:
@@ -162,6 +178,39 @@ def jsonable_args(args: Any) -> dict:
     """``vars(args)`` with lists of paths turned into lists of strings."""
     return {k: (list(map(str, v)) if isinstance(v, (list, tuple)) else v)
             for k, v in vars(args).items()}
+
+
+def add_run_flags(p: Any, *, iters: int, batch_size: int, lr: float, min_lr: float,
+                  val_every: int, val_count: int) -> None:
+    """The command-line flags every training script shares (data, budget, run folder)."""
+    p.add_argument("--hr-dir", action="append", required=True,
+                   help="folder of HR training images (searched recursively); repeatable")
+    p.add_argument("--val-dir", action="append", default=None,
+                   help="folder of validation images (default: hold out --val-count)")
+    p.add_argument("--val-count", type=int, default=val_count,
+                   help=f"without --val-dir, the last N training images are held out "
+                        f"(default {val_count})")
+    p.add_argument("--iters", type=int, default=iters, help=f"training steps (default {iters})")
+    p.add_argument("--batch-size", type=int, default=batch_size)
+    p.add_argument("--lr", type=float, default=lr, help=f"initial learning rate (default {lr})")
+    p.add_argument("--min-lr", type=float, default=min_lr,
+                   help=f"final rate of the cosine schedule (default {min_lr})")
+    p.add_argument("--val-every", type=int, default=val_every)
+    p.add_argument("--checkpoint-dir", required=True,
+                   help="run folder: last.keras, state.json, log.jsonl, best.weights.h5")
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
+    p.add_argument("--output", default=None, help="write the best weights here (.weights.h5)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
+def check_run_flags(parser: Any, args: Any, positive: tuple[str, ...]) -> None:
+    """Reject an --output that is not ``.weights.h5`` and non-positive counts."""
+    if args.output and not args.output.endswith(".weights.h5"):
+        parser.error("--output must end in .weights.h5")
+    for name in ("iters", "batch_size", "val_every", *positive):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1")
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -141,18 +141,11 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     import keras
 
     from .. import training
-    from ..io import list_images
     from . import build
 
     keras.mixed_precision.set_global_policy(args.precision)
     arch = {"n_blocks": args.blocks, "width": args.width}
-    ckpt = Path(args.checkpoint_dir)
-    ckpt.mkdir(parents=True, exist_ok=True)
-    if args.resume and not training.has_checkpoint(ckpt):
-        raise FileNotFoundError(f"--resume: no checkpoint in {ckpt}")
-    files, val_files = training.split_validation(
-        list_images(args.hr_dir), list_images(args.val_dir) if args.val_dir else None,
-        args.val_count)
+    ckpt, files, val_files = training.prepare_run(args)
     t0 = time.perf_counter()
     pairs = load_folder(files, args.scale)
     val_pairs = load_folder(val_files, args.scale)
@@ -190,52 +183,36 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .. import training
+
     p = argparse.ArgumentParser(prog="python -m zssr.baselines.train", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--hr-dir", action="append", required=True,
-                   help="folder of HR training images (searched recursively); repeatable")
+    training.add_run_flags(p, iters=300000, batch_size=16, lr=2e-4, min_lr=1e-6,
+                           val_every=1000, val_count=10)
     p.add_argument("--scale", type=int, required=True, choices=[2, 3, 4])
     p.add_argument("--model", default="edsr-baseline", choices=["edsr-baseline"])
     p.add_argument("--blocks", type=int, default=16,
                    help="residual blocks (default 16: EDSR-baseline; fewer for experiments)")
     p.add_argument("--width", type=int, default=64, help="channels (default 64)")
-    p.add_argument("--val-dir", action="append", default=None,
-                   help="folder of HR validation images (default: hold out --val-count)")
-    p.add_argument("--val-count", type=int, default=10,
-                   help="without --val-dir, the last N training images are held out (default 10)")
-    p.add_argument("--iters", type=int, default=300000, help="training steps (default 300000)")
-    p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--patch", type=int, default=48, help="LR crop side (default 48)")
-    p.add_argument("--lr", type=float, default=2e-4, help="initial learning rate (default 2e-4)")
-    p.add_argument("--min-lr", type=float, default=1e-6, help="cosine floor (default 1e-6)")
     p.add_argument("--schedule", choices=["cosine", "step"], default="cosine")
     p.add_argument("--step-every", type=int, default=100000,
                    help="step schedule: halve the rate every N steps (default 100000)")
-    p.add_argument("--val-every", type=int, default=1000)
-    p.add_argument("--checkpoint-dir", required=True)
-    p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
     p.add_argument("--init-from", default=None,
                    help="start from these weights (e.g. x2 weights for an x3/x4 model)")
     p.add_argument("--init-scale", type=int, default=2, help="scale of --init-from (default 2)")
-    p.add_argument("--output", default=None, help="write the best weights here (.weights.h5)")
     p.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32",
                    help="mixed_bfloat16 computes in bfloat16 with float32 weights: about 2x "
                         "faster on CPUs with AVX512-BF16 (default float32)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("-q", "--quiet", action="store_true")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.output and not args.output.endswith(".weights.h5"):
-        parser.error("--output must end in .weights.h5")
-    for name in ("iters", "batch_size", "patch", "val_every", "blocks", "width"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1")
     from .. import training
 
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    training.check_run_flags(parser, args, ("patch", "blocks", "width"))
     return training.run_main(train, args)
 
 
