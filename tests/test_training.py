@@ -62,17 +62,18 @@ def test_sigterm_writes_a_checkpoint_and_exits_130(tmp_path, natural_image):
     ck = tmp_path / "ck"
     cmd = [sys.executable, "-m", "zssr.baselines.train", "--hr-dir", str(hr), "--scale", "2",
            "--blocks", "1", "--width", "8", "--patch", "12", "--batch-size", "2", "-q",
-           "--val-count", "1", "--val-every", "1000000", "--iters", "1000000",
+           "--val-count", "1", "--val-every", "1", "--iters", "1000000",
            "--checkpoint-dir", str(ck)]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.time() + 120
-    while not (ck / "log.jsonl").exists() and time.time() < deadline:  # training has started
-        time.sleep(0.5)
-    time.sleep(3)
+    log = ck / "log.jsonl"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and not (
+            log.exists() and log.read_text().count("\n") >= 2):  # two steps done
+        time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=300)
     assert proc.returncode == 130, err[-2000:]
     assert "continue with --resume" in err
     state = json.loads((ck / "state.json").read_text())
-    assert state["step"] >= 1 and state["history"][-1]["interrupted"] is True
+    assert state["step"] >= 2 and state["history"][-1]["interrupted"] is True
