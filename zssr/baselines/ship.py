@@ -3,10 +3,11 @@
     python -m zssr.baselines.ship --checkpoint-dir runs/edsr_x2 --scale 2 \\
         --set5 ../shared/data/set5 --hardware "2-core AMD EPYC CPU"
 
-Copies ``best.weights.h5`` from a training run of ``zssr.baselines.train`` to
-``zssr/baselines/weights/<name>_x<scale>.weights.h5``, measures PSNR-Y / SSIM-Y on Set5 (the EDSR
-layout, MATLAB-made LR files), and writes the entry of ``manifest.json``: sha256, training data and
-recipe, iterations, hardware, seconds, and the measured scores.
+Exports ``best.weights.h5`` (the model's weights only) from a training run of
+``zssr.baselines.train`` to ``zssr/baselines/weights/<name>_x<scale>.weights.h5``, measures
+PSNR-Y / SSIM-Y on Set5 (the EDSR layout, MATLAB-made LR files), and writes the entry of
+``manifest.json``: sha256, training data and recipe, iterations, hardware, seconds, and the
+measured scores.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from . import WEIGHTS_DIR, load, sha256, upscale, weights_path
+from ..training import export_best
+from . import WEIGHTS_DIR, build, load, sha256, upscale, weights_path
 
 
 def set5_scores(model, set5: Path, scale: int) -> dict:
@@ -52,9 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     state = json.loads((ckpt / "state.json").read_text())
     target = weights_path(args.name, args.scale)
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.copyfile(ckpt / "best.weights.h5", tmp)
-    os.replace(tmp, target)
+    # Through a fresh, uncompiled model: the run's file also holds the optimiser's state.
+    export_best(ckpt, target, lambda: build(args.name, args.scale))
     model = load(args.name, args.scale, weights=target)
     entry = {
         "file": target.name, "name": args.name, "scale": args.scale,
