@@ -71,7 +71,7 @@ def main() -> int:
     runs = []
     for _ in range(args.repeats):
         script = Path("/tmp") / f"zssr_baseline_large_{time.time_ns()}.py"
-        script.write_text(CHILD)
+        script.write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n" + CHILD)
         try:
             seconds, gib, out = _child_run([sys.executable, str(script), str(args.size),
                                             str(args.scale), str(args.tile)], with_output=True)
