@@ -121,6 +121,8 @@ def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
         LR tile side; each tile gets a margin of the network's receptive radius, so the result
         equals an untiled pass (up to float rounding) with memory bounded by the tile.
         0 runs the whole image at once.
+    margin : int, optional
+        LR context around each tile; default the network's receptive radius plus 2.
 
     Returns
     -------
