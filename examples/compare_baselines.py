@@ -7,9 +7,11 @@ with a short ZSSR budget, writing the table (md/csv/json) and the crop figure to
 """
 
 import sys
+import time
 from pathlib import Path
 
-from zssr.benchmark import evaluate, load_dataset, write_comparison
+from zssr import __version__
+from zssr.benchmark import _machine, evaluate, load_dataset, write_comparison
 
 dataset, scale = Path(sys.argv[1]), int(sys.argv[2])
 samples = load_dataset(dataset, scale)
@@ -20,8 +22,8 @@ tables = [
              keep_crops=True),
 ]
 meta = {"dataset": dataset.name, "scale": scale, "preset": "ideal",
-        "overrides": {"max_iters": 500}, "machine": "this machine", "version": "",
-        "date": ""}
+        "overrides": {"max_iters": 500}, "machine": _machine(), "version": __version__,
+        "date": time.strftime("%Y-%m-%d")}
 out = Path("comparison")
 out.mkdir(exist_ok=True)
 for path in write_comparison(out, f"{dataset.name}_x{scale}", meta, tables, samples):

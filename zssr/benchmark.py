@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from . import baselines as baselines_registry
 from .config import preset, preset_names
 from .engine import ZSSR
 from .io import read_image, write_json
@@ -121,7 +122,7 @@ def load_edsr_layout(root: str | Path, scale: int, names: list[str] | None = Non
     return samples
 
 
-BASELINES = ("edsr-baseline",)
+BASELINES = baselines_registry.NAMES
 METHODS = ("bicubic", "zssr", "zssr-gt", "zssr-estimated", *BASELINES)
 
 
