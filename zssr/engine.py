@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .config import ZSSRConfig
 from .network import build_network, compile_network, forward, load_initial_weights
@@ -314,7 +315,17 @@ class ZSSR:
         -------
         ZSSRResult
             ``image`` has shape ``ceil(H * scale_v) x ceil(W * scale_h)`` and the input's layout.
+
+        Notes
+        -----
+        NumPy's BLAS runs single-threaded during the run: its matrix products here are small
+        (resizing 128-px crops, back-projection), and extra BLAS threads only fight the
+        backend's own thread pool for the cores (see ``benchmarks/profile_zssr.py``).
         """
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._run(image, scale, kernel, progress)
+
+    def _run(self, image, scale, kernel, progress) -> ZSSRResult:
         cfg = self.config
         sv, sh = as_pair(scale)
         if not (math.isfinite(sv) and math.isfinite(sh)) or min(sv, sh) < 1 or max(sv, sh) <= 1:

@@ -143,7 +143,8 @@ def pretrain(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
         model.optimizer.learning_rate = schedule
         log(f"resumed at step {state['step']} from {ckpt}")
     else:
-        model = build_network(3, depth=args.depth, width=args.width, seed=args.seed)
+        model = build_network(3, depth=args.depth, width=args.width, seed=args.seed,
+                              precision=args.precision)
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mean_absolute_error")
         rng = np.random.default_rng(args.seed)
         state = training.new_state(training.jsonable_args(args))
@@ -173,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise-std", type=float, default=0.0)
     p.add_argument("--depth", type=int, default=8)
     p.add_argument("--width", type=int, default=64)
+    p.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32",
+                   help="compute type of the convolutions (mixed_bfloat16: about 2x faster on "
+                        "CPUs with AVX512-BF16; the weights stay float32)")
     return p
 
 
