@@ -119,6 +119,15 @@ def test_random_kernel_orientation_and_error_measures():
     assert kernel_error(bicubic_kernel(2), k) > 0.05
 
 
+def test_random_kernel_lambdas_are_variances():
+    # DIV2KRK's recipe draws the covariance eigenvalues, not the standard deviations.
+    k = random_gaussian_kernel(31, np.random.default_rng(0), lambda_range=(2.0, 2.0), noise=0.0)
+    y, x = np.indices(k.shape, dtype=np.float64)
+    cy = (y * k).sum()
+    assert ((y - cy) ** 2 * k).sum() == pytest.approx(2.0, rel=1e-3)
+    assert np.allclose(k, k.T, atol=1e-12)  # isotropic: no preferred axis
+
+
 def test_kernel_picture():
     pic = kernel_picture(np.eye(3) / 3, pixel=4)
     assert pic.shape == (12, 12, 3) and pic.dtype == np.uint8
