@@ -230,3 +230,18 @@ def test_benchmark_saves_outputs_and_reuses_them(tmp_path, natural_image):
                      reuse=True, log=lambda s: None)
     assert "reused" not in other["rows"][0]  # other settings: other folder, run again
     assert len(list(tmp_path.rglob("a.png"))) == 2
+
+
+def test_benchmark_reads_a_plain_folder_of_hr_images(tmp_path, natural_image):
+    import imageio.v3 as iio
+
+    from zssr.benchmark import load_dataset
+
+    hr = (natural_image[:45, :62] * 255).round().astype(np.uint8)  # odd height: mod-cropped
+    iio.imwrite(tmp_path / "photo.png", hr)
+    (sample,) = load_dataset(tmp_path, 2)
+    assert sample.name == "photo" and sample.hr.shape == (44, 62, 3)
+    want = np.round(np.clip(imresize(hr[:44].astype(np.float32) / 255, 0.5), 0, 1) * 255) / 255
+    np.testing.assert_allclose(sample.lr, want, atol=1e-6)
+    with pytest.raises(FileNotFoundError, match="no images named"):
+        load_dataset(tmp_path, 2, ["other"])

@@ -75,6 +75,7 @@ def test_writes_output_and_sidecar(image_file, tmp_path, capsys):
     assert meta["kernel"] == "bicubic" and len(meta["input_sha256"]) == 64
     assert meta["metrics"]["psnr_y"] > 0 and "ssim_y" in meta["metrics"]
     assert meta["seconds"] > 0 and meta["config"]["max_iters"] == 3
+    assert meta["precision_used"] in ("float32", "mixed_bfloat16")
     assert not [p for p in out.iterdir() if p.name.endswith(".part")]
     # an existing output is not replaced without --overwrite
     before = png.read_bytes()

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from zssr.network import build_network, compile_network, forward
 
@@ -52,3 +53,20 @@ def test_mixed_bfloat16_network_matches_float32_up_to_residual_rounding(rng):
     residual = np.abs(a - x).max()
     assert residual > 0.05
     assert 0 < np.abs(a - b).max() <= 0.02 * residual  # bfloat16 keeps ~3 significant digits
+
+
+def test_auto_precision_follows_the_machine(monkeypatch):
+    from zssr import network
+    from zssr.config import ZSSRConfig
+
+    assert network.resolve_precision("float32") == "float32"
+    assert network.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: False)
+    assert network.resolve_precision("auto") == "float32"
+    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: True)
+    assert network.resolve_precision("auto") == "mixed_bfloat16"
+    net = network.build_network(3, depth=2, width=4, precision="auto")
+    assert net.get_layer("conv0").compute_dtype == "bfloat16"
+    assert ZSSRConfig(precision="auto").precision == "auto"
+    with pytest.raises(ValueError, match="precision must be"):
+        ZSSRConfig(precision="half")

@@ -1,11 +1,13 @@
 """Benchmark: dataset x method x scale -> per-image PSNR-Y / SSIM-Y / seconds, md + json.
 
-Two layouts are read:
+Three layouts are read:
 
 * EDSR (Set5, Set14, BSD100): ``HR/<name>.png`` and ``LR_bicubic/X<s>/<name>x<s>.png``; each HR is
   mod-cropped to a multiple of the scale.
 * DIV2KRK: ``gt/im_N.png``, ``lr_x<s>/im_N.png`` and the ground-truth kernels
   ``gt_k_x<s>/kernel_N.mat``.
+* Any other folder of HR images (e.g. your own photos): each is mod-cropped and its LR made with
+  our MATLAB-compatible bicubic, rounded to 8 bits.
 
 Methods: ``bicubic`` (interpolation), ``zssr`` (ZSSR assuming the bicubic kernel, ``--preset``),
 ``zssr-gt`` (ZSSR with the ground-truth kernel, preset ``kernel``) and ``zssr-estimated`` (KernelGAN
@@ -60,11 +62,42 @@ class Sample:
 
 
 def load_dataset(root: str | Path, scale: int, names: list[str] | None = None) -> list[Sample]:
-    """Load an EDSR-layout or DIV2KRK-layout folder (detected from its sub-folders)."""
+    """Load an EDSR-layout or DIV2KRK-layout folder (detected from its sub-folders), or else a
+    plain folder of HR images (:func:`load_hr_folder`)."""
     root = Path(root)
     if (root / "gt").is_dir() and (root / f"lr_x{scale}").is_dir():
         return load_div2krk_layout(root, scale, names)
-    return load_edsr_layout(root, scale, names)
+    if (root / "HR").is_dir():
+        return load_edsr_layout(root, scale, names)
+    return load_hr_folder(root, scale, names)
+
+
+def load_hr_folder(root: str | Path, scale: int, names: list[str] | None = None) -> list[Sample]:
+    """A plain folder of HR images: each is mod-cropped to the scale and its LR made with our
+    MATLAB-compatible bicubic, rounded to 8 bits (how the EDSR-layout LR files were made)."""
+    from .io import list_images
+    from .resize import imresize
+
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root} is not a folder")
+    samples = []
+    for path in list_images([root]):
+        if names and path.stem not in names:
+            continue
+        hr = read_image(path).pixels
+        if hr.ndim == 3 and hr.shape[2] == 4:
+            hr = hr[:, :, :3]
+        h, w = hr.shape[:2]
+        hr = np.ascontiguousarray(hr[: h - h % scale, : w - w % scale])
+        lr = np.round(np.clip(imresize(hr, 1.0 / scale), 0, 1) * 255) / 255
+        samples.append(Sample(path.stem, lr.astype(np.float32), hr, scale))
+    if not samples:
+        which = f" named {names}" if names else ""
+        raise FileNotFoundError(
+            f"no images{which} in {root}: give a folder in the EDSR layout (HR/, LR_bicubic/), "
+            "the DIV2KRK layout (gt/, lr_x<s>/) or a folder of HR images")
+    return samples
 
 
 def load_div2krk_layout(root: str | Path, scale: int,
@@ -461,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m zssr.benchmark", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", required=True,
-                        help="folder in the EDSR or the DIV2KRK layout")
+                        help="folder in the EDSR or the DIV2KRK layout, or of HR images")
     parser.add_argument("--scale", type=int, required=True, choices=[2, 3, 4])
     parser.add_argument("--method", default="bicubic",
                         help=f"comma-separated, from {', '.join(METHODS)} (default: bicubic)")

@@ -407,6 +407,7 @@ def _process(job: Job, args: argparse.Namespace, config: ZSSRConfig, kernel: Any
     from .engine import ZSSR
     from .io import output_suffix, read_image, write_image, write_json
     from .metrics import psnr, ssim
+    from .network import resolve_precision
     from .resize import imresize, output_shape_for
 
     loaded = read_image(job.path)
@@ -461,7 +462,7 @@ def _process(job: Job, args: argparse.Namespace, config: ZSSRConfig, kernel: Any
         "output_mode": info.mode if info.mode != "LA" or info.dtype == "uint8" else "RGBA",
         "output_dtype": info.dtype, "alpha": "bicubic" if alpha is not None else None,
         "scale": list(args.scale), "preset": args.preset, "config": config.to_dict(),
-        "seed": config.seed, **kernel_info,
+        "seed": config.seed, "precision_used": resolve_precision(config.precision), **kernel_info,
         "iterations": result.iterations, "final_learning_rate": result.final_learning_rate,
         "seconds": result.seconds,
         "steps": [{"scale": list(s.scale), "iterations": s.iterations,

@@ -93,7 +93,8 @@ class ZSSRConfig:
     precision : str
         ``"float32"``, or ``"mixed_bfloat16"`` to run the convolutions in bfloat16 (weights and
         the residual sum stay float32): about twice as fast where the CPU has AVX512-BF16 (or on
-        recent GPUs).
+        recent GPUs). ``"auto"`` picks ``"mixed_bfloat16"`` where bfloat16 is native (a GPU, or a
+        CPU with AVX512-BF16 or AMX) and ``"float32"`` elsewhere (emulated bfloat16 is slower).
     tile_size : int
         Large images go through the network in tiles of this side (plus a margin of ``depth``
         pixels, so results equal an untiled pass); bounds memory. 0 disables tiling.
@@ -143,8 +144,8 @@ class ZSSRConfig:
                      "width", "crop_size"):
             need(int(getattr(self, name)) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
         need(self.depth >= 2, f"depth must be >= 2, got {self.depth}")
-        need(self.precision in ("float32", "mixed_bfloat16"),
-             f"precision must be 'float32' or 'mixed_bfloat16', got {self.precision!r}")
+        need(self.precision in ("float32", "mixed_bfloat16", "auto"),
+             f"precision must be 'float32', 'mixed_bfloat16' or 'auto', got {self.precision!r}")
         need(self.lr_schedule in ("policy", "cosine"),
              f"lr_schedule must be 'policy' or 'cosine', got {self.lr_schedule!r}")
         need(self.test_max_pixels >= 0,

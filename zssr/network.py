@@ -10,11 +10,55 @@ backend.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import keras
 import numpy as np
 
-__all__ = ["build_network", "compile_network", "forward", "load_initial_weights"]
+__all__ = ["build_network", "compile_network", "forward", "load_initial_weights",
+           "resolve_precision"]
+
+
+@lru_cache(maxsize=1)
+def _bfloat16_is_native() -> bool:
+    """Whether this machine runs bfloat16 convolutions natively: a GPU for the Keras backend, or
+    a CPU with AVX512-BF16 or AMX (without them, oneDNN emulates bfloat16 and is slower)."""
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            if any(d.platform == "gpu" for d in jax.devices()):
+                return True
+        elif backend == "tensorflow":
+            import tensorflow as tf
+
+            if tf.config.list_physical_devices("GPU"):
+                return True
+        elif backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                return True
+    except Exception:  # a broken GPU runtime means no GPU, not a failed run
+        pass
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+def resolve_precision(precision: str) -> str:
+    """``"auto"`` -> ``"mixed_bfloat16"`` where bfloat16 is native (see above), else
+    ``"float32"``; other values are returned unchanged."""
+    if precision != "auto":
+        return precision
+    return "mixed_bfloat16" if _bfloat16_is_native() else "float32"
 
 
 def build_network(
@@ -38,7 +82,7 @@ def build_network(
         Weight variance times fan-in at initialisation.
     seed : int
         Seeds each layer's initialiser.
-    precision : {"float32", "mixed_bfloat16"}
+    precision : {"float32", "mixed_bfloat16", "auto"}
         Compute type of the convolutions. With ``mixed_bfloat16`` they run in bfloat16 (weights
         stay float32; about twice as fast on CPUs with AVX512-BF16), while the residual is added
         to the input in float32, so only the small residual carries bfloat16 rounding.
@@ -67,7 +111,7 @@ def build_network(
             activation=None if last else "relu",
             kernel_initializer=keras.initializers.RandomNormal(stddev=std, seed=seed + i),
             name=f"conv{i}",
-            dtype=precision,
+            dtype=resolve_precision(precision),
         )(x)
         fan_in_channels = width
     outputs = keras.layers.Add(name="residual", dtype="float32")([inputs, x])
