@@ -77,3 +77,30 @@ def test_cli_refuses_missing_initial_weights(tmp_path, natural_image, capsys):
     assert main([str(img), "--init-weights", str(tmp_path / "nope.weights.h5")]) == 2
     assert "--init-weights: no such file" in capsys.readouterr().err
     assert not list(tmp_path.glob("a_zssr*"))
+
+
+def test_ship_then_resolve_the_warm_name(tmp_path, natural_image, monkeypatch):
+    from zssr import warm
+    from zssr.pretrain import main as pretrain_main
+
+    monkeypatch.setattr(warm, "WEIGHTS_DIR", tmp_path / "weights")
+    with pytest.raises(FileNotFoundError, match="warm-start weights"):
+        warm.resolve("warm")
+    assert warm.resolve("my.weights.h5") == "my.weights.h5"  # a path passes through
+    hr = _folder(tmp_path / "hr", natural_image)
+    ck = tmp_path / "ck"
+    assert pretrain_main(["--hr-dir", str(hr), "--val-count", "1", "--iters", "2",
+                          "--val-every", "2", "--batch-size", "2", "--crop", "24",
+                          "--depth", "3", "--width", "8", "-q", "--checkpoint-dir",
+                          str(ck)]) == 0
+    assert warm.main(["--checkpoint-dir", str(ck), "--hardware", "test"]) == 0
+    path = warm.resolve("warm")
+    entry = warm.manifest()["warm_x2.weights.h5"]
+    assert entry["depth"] == 3 and entry["iterations"] == 2 and entry["recipe"]["crop"] == 24
+    net = build_network(3, **TINY_NET)
+    load_initial_weights(net, path, **TINY_NET)
+    # A damaged shipped file is refused, not loaded.
+    with open(path, "ab") as f:
+        f.write(b"x")
+    with pytest.raises(ValueError, match="sha256"):
+        warm.resolve("warm")

@@ -11,7 +11,6 @@ import argparse
 import dataclasses
 import functools
 import glob
-import hashlib
 import math
 import os
 import platform
@@ -227,11 +226,9 @@ def format_scale(scale: tuple[float, float]) -> str:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from .io import sha256_file
+
+    return sha256_file(path)
 
 
 def _versions() -> dict[str, str]:
@@ -547,8 +544,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--gt needs exactly one input image")
         if args.max_pixels < 1:
             raise UsageError("--max-pixels must be >= 1")
-        if config.init_weights and not Path(config.init_weights).is_file():
-            raise UsageError(f"--init-weights: no such file: {config.init_weights}")
+        if config.init_weights:
+            from .warm import NAMES, resolve
+
+            if config.init_weights in NAMES:
+                try:
+                    resolve(config.init_weights)
+                except (FileNotFoundError, ValueError) as e:
+                    raise UsageError(f"--init-weights {config.init_weights}: {e}") from None
+            elif not Path(config.init_weights).is_file():
+                raise UsageError(f"--init-weights: no such file: {config.init_weights} (give a "
+                                 f"weights file or one of: {', '.join(NAMES)})")
         out_dir = Path(args.output_dir) if args.output_dir else None
         if out_dir is not None:
             _check_writable(out_dir)

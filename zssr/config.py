@@ -84,7 +84,8 @@ class ZSSRConfig:
         Starting weights of the network: ``""`` draws them at random (the paper); a path to a
         ``.weights.h5`` file of a network with the same depth and width (e.g. from
         ``python -m zssr.pretrain``) starts from those, and training then fine-tunes them to the
-        image. RGB weights also serve gray images (exactly, as for a gray image copied to RGB).
+        image; ``"warm"`` names the shipped warm-start weights (:mod:`zssr.warm`). RGB weights
+        also serve gray images (exactly, as for a gray image copied to RGB).
     init_net_for_each_step : bool
         Re-initialise the network at every scale step instead of continuing from the last one.
     back_project_to_input : bool

@@ -19,6 +19,7 @@ from .network import build_network, compile_network, forward, load_initial_weigh
 from .resize import as_pair, downscale_with_kernel, imresize, output_shape_for
 from .sampler import FatherSource, father_to_son, interpolate_son, sample_hr_father
 from .tiling import tiled_apply
+from .warm import resolve as resolve_weights
 
 __all__ = [
     "ZSSR",
@@ -357,7 +358,7 @@ class ZSSR:
                                     init_variance=cfg.init_variance, seed=cfg.seed,
                                     precision=cfg.precision)
                 if cfg.init_weights:
-                    load_initial_weights(net, cfg.init_weights, depth=cfg.depth,
+                    load_initial_weights(net, resolve_weights(cfg.init_weights), depth=cfg.depth,
                                          width=cfg.width)
                 model = compile_network(net, cfg.learning_rate)
             t0 = time.perf_counter()

@@ -17,7 +17,6 @@ Super-Resolution", CVPRW 2017.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -55,11 +54,9 @@ def weights_path(name: str, scale: int) -> Path:
 
 def sha256(path: str | Path) -> str:
     """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from ..io import sha256_file
+
+    return sha256_file(path)
 
 
 def load(name: str, scale: int, *, weights: str | Path | None = None) -> Any:
