@@ -68,15 +68,15 @@ def evaluate(args: argparse.Namespace, cases: list, out: Path) -> int:
     cfg = preset("kernel", max_iters=args.evaluate, lr_schedule="cosine")
     rows = []
     for i, (stem, hr, truth, lr) in enumerate(cases):
-        h, w = 2 * lr.shape[0], 2 * lr.shape[1]
-        ref = hr[:h, :w]
+        # An odd-sized training image gives a ceil()-sized LR; compare on the image's own grid.
+        h, w = hr.shape[:2]
         est = post_process_kernel(raw[f"estimate_{i}"])
         row = {"image": stem, "true_std": axis_stds(truth)}
         variants = {"bicubic": None, "truth": truth}
         variants.update({f"gamma {g:g}": sharpen(est, g) for g in gammas})
         for name, k in variants.items():
             sr = ZSSR(cfg).upscale(lr.astype(np.float32), 2, k)
-            row[name] = psnr(sr, ref, scale=2)
+            row[name] = psnr(sr[:h, :w], hr, scale=2)
         rows.append(row)
         print(f"{i + 1}/{len(cases)} {stem} (true std {row['true_std'][0]:.2f}x"
               f"{row['true_std'][1]:.2f}): " + ", ".join(

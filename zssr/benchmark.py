@@ -188,7 +188,18 @@ def resynthesis_psnr(hr: np.ndarray, lr: np.ndarray, kernel: np.ndarray, scale: 
     return psnr(synth, lr, shave=scale)
 
 
-def _run_method(sample: Sample, method: str, model, preset_name: str,
+KERNEL_METHODS = ("zssr-gt", "zssr-estimated")
+
+
+def preset_for(method: str, preset_name: str | None) -> str:
+    """The preset a ZSSR method runs: ``preset_name`` if given, else ``kernel`` for the methods
+    that hand ZSSR a kernel and ``ideal`` for plain ``zssr``."""
+    if preset_name:
+        return preset_name
+    return "kernel" if method in KERNEL_METHODS else "ideal"
+
+
+def _run_method(sample: Sample, method: str, model, preset_name: str | None,
                 overrides: dict | None) -> tuple[np.ndarray, int | None, dict]:
     """One method on one sample: (output, ZSSR iterations or None, extra columns)."""
     extra: dict = {}
@@ -199,11 +210,11 @@ def _run_method(sample: Sample, method: str, model, preset_name: str,
 
         return baselines.upscale(model, sample.lr), None, extra
     kernel = None
-    name = preset_name
+    name = preset_for(method, preset_name)
     if method == "zssr-gt":
         if sample.kernel is None:
             raise ValueError(f"{sample.name}: no ground-truth kernel in this dataset")
-        kernel, name = sample.kernel, "kernel"
+        kernel = sample.kernel
     elif method == "zssr-estimated":
         from .estimate import KernelGANConfig, estimate_kernel
         from .kernels import bicubic_kernel, kernel_error
@@ -226,7 +237,7 @@ def _run_method(sample: Sample, method: str, model, preset_name: str,
     return result.image, result.iterations, extra
 
 
-def method_key(method: str, scale: int, preset_name: str, overrides: dict | None,
+def method_key(method: str, scale: int, preset_name: str | None, overrides: dict | None,
                baseline_weights: str | None = None) -> str:
     """Folder name for a method's saved outputs: the method plus a hash of what determines its
     result (the full ZSSR config, or the baseline weights' sha256)."""
@@ -235,8 +246,7 @@ def method_key(method: str, scale: int, preset_name: str, overrides: dict | None
 
     what: dict = {"method": method}
     if method.startswith("zssr"):
-        name = "kernel" if method in ("zssr-gt", "zssr-estimated") else preset_name
-        what["config"] = preset(name, **(overrides or {})).to_dict()
+        what["config"] = preset(preset_for(method, preset_name), **(overrides or {})).to_dict()
     elif method in BASELINES:
         from . import baselines
 
@@ -246,7 +256,7 @@ def method_key(method: str, scale: int, preset_name: str, overrides: dict | None
     return f"{method}-{digest}"
 
 
-def evaluate(samples: list[Sample], method: str, *, preset_name: str = "ideal",
+def evaluate(samples: list[Sample], method: str, *, preset_name: str | None = None,
              overrides: dict | None = None, baseline_weights: str | None = None,
              keep_crops: bool = False, outputs: str | Path | None = None, reuse: bool = False,
              log: Callable[[str], None] = print) -> dict:
@@ -349,7 +359,9 @@ def _compare_markdown(meta: dict, table: dict) -> str:
     lines = [f"# {meta['dataset']} x{meta['scale']} — comparison", "",
              f"Machine: {meta['machine']}. zssr {meta['version']}, {meta['date']}. "
              "PSNR-Y / SSIM-Y (MATLAB Y, shave = scale, uint8 rounding) and seconds per image. "
-             f"ZSSR preset: `{meta['preset']}`"
+             "ZSSR presets: " + ", ".join(
+                 f"`{m}` {preset_for(m, meta['preset'])}" for m in methods
+                 if m.startswith("zssr"))
              + (f", overrides {meta['overrides']}" if meta["overrides"] else "") + ".", "",
              "| image | " + " | ".join(methods) + " |",
              "|---|" + "---:|" * len(methods)]
@@ -421,8 +433,8 @@ def write_comparison(out_dir: Path, stem: str, meta: dict, tables: list[dict],
 def _markdown(meta: dict, table: dict) -> str:
     lines = [
         f"# {meta['dataset']} x{meta['scale']} — {table['method']}"
-        + (f" (preset `{meta['preset']}`)" if table["method"] == "zssr" else "")
-        + (" (preset `kernel`)" if table["method"] in ("zssr-gt", "zssr-estimated") else ""),
+        + (f" (preset `{preset_for(table['method'], meta['preset'])}`)"
+           if table["method"].startswith("zssr") else ""),
         "",
         f"Machine: {meta['machine']}. zssr {meta['version']}, {meta['date']}. "
         "PSNR/SSIM on MATLAB Y, shave = scale, rounded to uint8 first.",
@@ -498,7 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, required=True, choices=[2, 3, 4])
     parser.add_argument("--method", default="bicubic",
                         help=f"comma-separated, from {', '.join(METHODS)} (default: bicubic)")
-    parser.add_argument("--preset", default="ideal", choices=preset_names())
+    parser.add_argument("--preset", default=None, choices=preset_names(),
+                        help="ZSSR preset (default: ideal for zssr, kernel for zssr-gt and "
+                             "zssr-estimated)")
     parser.add_argument("--max-iters", type=int, default=None)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--images", default=None,
@@ -540,8 +554,9 @@ def main(argv: list[str] | None = None) -> int:
     tag = f"_{args.tag}" if args.tag else ""
     tables = []
     for method in methods:
+        zssr_preset = preset_for(method, args.preset) if method.startswith("zssr") else None
         print(f"{dataset.name} x{args.scale} {method}" +
-              (f" preset={args.preset} {overrides}" if method == "zssr" else ""))
+              (f" preset={zssr_preset} {overrides}" if zssr_preset else ""))
         try:
             table = evaluate(samples, method, preset_name=args.preset, overrides=overrides,
                              baseline_weights=args.baseline_weights,
@@ -551,14 +566,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {method}: {e}", file=sys.stderr)
             return 2
         tables.append(table)
-        if method == "zssr":
-            table["config"] = preset(args.preset, **overrides).to_dict()
+        if zssr_preset:
+            table["config"] = preset(zssr_preset, **overrides).to_dict()
         m = table["mean"]
         print(f"  mean PSNR-Y {m['psnr_y']:.3f} dB  SSIM-Y {m['ssim_y']:.4f}  "
               f"median {m['median_seconds']:.1f} s/image")
         stem = f"{dataset.name}_x{args.scale}_{method}"
-        if method == "zssr":
-            stem += f"_{args.preset}"
+        if method == "zssr" or (zssr_preset and zssr_preset != preset_for(method, None)):
+            stem += f"_{zssr_preset}"
         stem += subset + tag
         write_json(out_dir / f"{stem}.json",
                    {"meta": meta, **{k: v for k, v in table.items() if k != "crops"}})

@@ -223,12 +223,30 @@ def _real() -> ZSSRConfig:
                       allow_rotation=False, scale_diff_sigma=0.0, shear_sigma=0.0, min_scale=0.75)
 
 
+def _fast() -> ZSSRConfig:
+    """``ideal`` on a budget, for folders of photos: a fixed cosine schedule of 500 iterations
+    (no reconstruction tests) and bfloat16 convolutions where the machine runs them natively.
+    Measured against ``ideal`` in ``benchmarks/results/speed_*.md``."""
+    return ZSSRConfig(max_iters=500, lr_schedule="cosine", precision="auto")
+
+
+def _warm() -> ZSSRConfig:
+    """Start from the shipped warm-start weights (:mod:`zssr.warm`, trained across many images
+    with the ZSSR sampler) and fine-tune them to the image for 200 iterations (cosine from 2e-4),
+    bfloat16 where native. For a given kernel also set ``allow_rotation=False`` and
+    ``self_ensemble=False`` as in ``kernel``."""
+    return ZSSRConfig(init_weights="warm", max_iters=200, lr_schedule="cosine",
+                      learning_rate=2e-4, precision="auto")
+
+
 PRESETS: dict[str, Callable[[], ZSSRConfig]] = {
     "ideal": _ideal,
     "gradual": _gradual,
     "stepwise": _stepwise,
     "kernel": _kernel,
     "real": _real,
+    "fast": _fast,
+    "warm": _warm,
 }
 
 
