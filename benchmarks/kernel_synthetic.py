@@ -120,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     out = ROOT / "benchmarks" / "results" / f"kernel_synthetic{tag}"
     cases = []
     for idx in picks:
-        hr = read_image(files[idx]).pixels.astype(np.float64)
-        hr = hr / (65535.0 if hr.max() > 255 else 255.0)
+        hr = read_image(files[idx]).pixels.astype(np.float64)  # float in [0, 1]
         truth = random_gaussian_kernel(11, rng, scale=2)
         lr = np.round(np.clip(downscale_with_kernel(hr, truth, 0.5), 0, 1) * 255) / 255
         cases.append((files[idx].stem, hr, truth, lr))
