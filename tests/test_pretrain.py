@@ -33,7 +33,9 @@ def test_pretrain_writes_weights_that_zssr_starts_from(tmp_path, natural_image):
     assert [h["step"] for h in state["history"]] == [2, 4]
     assert all(np.isfinite(h["score"]) for h in state["history"])
     assert main(args[:5] + ["6"] + args[6:] + ["--resume"]) == 0
-    assert json.loads((tmp_path / "ck" / "state.json").read_text())["step"] == 6
+    resumed = json.loads((tmp_path / "ck" / "state.json").read_text())
+    assert resumed["step"] == 6 and resumed["args"]["iters"] == 6
+    assert resumed["resumes"] == [{"step": 4, "iters": 6}]
 
     cfg = preset("ideal", max_iters=2, crop_size=16, test_every=1, lr_slope_range=2,
                  self_ensemble=False, back_projection_iters=(0,), **TINY_NET)
@@ -104,3 +106,22 @@ def test_ship_then_resolve_the_warm_name(tmp_path, natural_image, monkeypatch):
         f.write(b"x")
     with pytest.raises(ValueError, match="sha256"):
         warm.resolve("warm")
+
+
+def test_shipped_warm_weights_load_and_beat_interpolation(natural_image):
+    from zssr import warm
+    from zssr.metrics import psnr
+    from zssr.resize import imresize
+
+    path = warm.resolve("warm")  # sha256 checked against the manifest
+    entry = warm.manifest()["warm_x2.weights.h5"]
+    assert entry["bytes"] < 2_000_000 and entry["iterations"] > 0 and entry["hardware"]
+    net = build_network(3, depth=entry["depth"], width=entry["width"])
+    load_initial_weights(net, path, depth=entry["depth"], width=entry["width"])
+    hr = natural_image[:64, :64]
+    interpolated = imresize(imresize(hr, 0.5), 2.0)
+    # Without any per-image training the generic weights already beat bicubic interpolation.
+    assert psnr(np.clip(forward(net, interpolated), 0, 1), hr, scale=2) > psnr(
+        np.clip(interpolated, 0, 1), hr, scale=2) + 0.3
+    sr = ZSSR(preset("warm", max_iters=2, crop_size=32)).upscale(imresize(hr, 0.5), 2)
+    assert sr.shape == hr.shape

@@ -141,6 +141,7 @@ def pretrain(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
     if args.resume:
         model, state, rng = training.load_checkpoint(ckpt)
         model.optimizer.learning_rate = schedule
+        training.note_resume(state, args.iters)
         log(f"resumed at step {state['step']} from {ckpt}")
     else:
         model = build_network(3, depth=args.depth, width=args.width, seed=args.seed,

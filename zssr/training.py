@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["save_checkpoint", "load_checkpoint", "has_checkpoint", "split_validation",
-           "prepare_run", "new_state",
-           "fit", "export_best", "jsonable_args", "add_run_flags", "check_run_flags", "run_main"]
+__all__ = ["save_checkpoint", "load_checkpoint", "has_checkpoint", "note_resume",
+           "split_validation", "prepare_run", "new_state", "fit", "export_best", "jsonable_args",
+           "add_run_flags", "check_run_flags", "run_main"]
 
 MODEL_FILE, STATE_FILE = "last.keras", "state.json"
 
@@ -60,6 +60,13 @@ def load_checkpoint(folder: str | Path) -> tuple[Any, dict, np.random.Generator]
     rng = np.random.default_rng()
     rng.bit_generator.state = state["rng"]
     return model, state, rng
+
+
+def note_resume(state: dict, iters: int) -> None:
+    """Record in ``state`` that a run resumed at its current step with a (possibly new) total of
+    ``iters`` steps, so the recipe written next to the weights says what the schedule became."""
+    state.setdefault("resumes", []).append({"step": state["step"], "iters": int(iters)})
+    state["args"]["iters"] = int(iters)
 
 
 def split_validation(files: list[Path], val_files: list[Path] | None, val_count: int

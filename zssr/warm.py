@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                                            "iters", "kernel_mix", "noise_std", "precision",
                                            "seed")},
         "iterations": state["best_step"], "total_steps": state["step"],
+        "resumes": state.get("resumes", []),
         "train_seconds": round(state["seconds"], 1), "keras_backend": state["keras_backend"],
         "hardware": args.hardware, "validation_psnr_y": state["best_score"],
         "date": time.strftime("%Y-%m-%d"), "note": args.note,

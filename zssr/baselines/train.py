@@ -160,6 +160,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         # The step count lives in the optimiser; the schedule follows this run's flags, so a
         # resumed run may extend --iters (the cosine then spans the new total).
         model.optimizer.learning_rate = schedule
+        training.note_resume(state, args.iters)
         log(f"resumed at step {state['step']} from {ckpt}")
     else:
         model = build(args.model, args.scale, seed=args.seed, **arch)
