@@ -52,15 +52,9 @@ def axis_stds(kernel: np.ndarray) -> tuple[float, float]:
     return float(values[1]), float(values[0])
 
 
-def sharpen(kernel: np.ndarray, gamma: float) -> np.ndarray:
-    """``k**gamma`` normalised: a Gaussian's standard deviations shrink by ``sqrt(gamma)``."""
-    k = np.clip(np.asarray(kernel, dtype=np.float64), 0, None) ** gamma
-    return k / k.sum()
-
-
 def evaluate(args: argparse.Namespace, cases: list, out: Path) -> int:
     from zssr import ZSSR, preset
-    from zssr.estimate.kernelgan import post_process_kernel
+    from zssr.estimate.kernelgan import post_process_kernel, sharpen_kernel
     from zssr.metrics import psnr
 
     raw = np.load(str(out) + ".npz")
@@ -73,7 +67,7 @@ def evaluate(args: argparse.Namespace, cases: list, out: Path) -> int:
         est = post_process_kernel(raw[f"estimate_{i}"])
         row = {"image": stem, "true_std": axis_stds(truth)}
         variants = {"bicubic": None, "truth": truth}
-        variants.update({f"gamma {g:g}": sharpen(est, g) for g in gammas})
+        variants.update({f"gamma {g:g}": sharpen_kernel(est, g) for g in gammas})
         for name, k in variants.items():
             sr = ZSSR(cfg).upscale(lr.astype(np.float32), 2, k)
             row[name] = psnr(sr[:h, :w], hr, scale=2)
@@ -130,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     for i, (stem, _hr, truth, lr) in enumerate(cases):
         start = time.perf_counter()
         est = estimate_kernel(lr, 2, config=KernelGANConfig(max_iters=args.iters,
-                                                            n_filtering=10_000))
+                                                            n_filtering=10_000, sharpen=1.0))
         seconds = time.perf_counter() - start
         row = {"image": stem, "seconds": seconds,
                "true_std": axis_stds(truth), "est_std": axis_stds(est),

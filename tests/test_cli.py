@@ -112,6 +112,12 @@ def test_estimated_kernel_end_to_end(tmp_path, natural_image):
     assert k2.shape == (13, 13) and k4.shape[0] > 13
     assert iio.imread(tmp_path / "o" / "big_kernel_x2.png").shape == (13 * 16, 13 * 16, 3)
     assert meta["kernel_estimation_config"]["max_iters"] == 4
+    assert meta["kernel_estimation_config"]["sharpen"] == 1.5  # the calibrated default
+    assert main([str(src), "--kernel", "estimated", "--estimate-iters", "4", "--scale", "2",
+                 "--estimate-sharpen", "1", "-o", str(tmp_path / "p"), *TINY]) == 0
+    meta = json.loads((tmp_path / "p" / "big_zssr_x2.json").read_text())
+    assert meta["kernel_estimation_config"]["sharpen"] == 1.0
+    assert main([str(src), "--kernel", "estimated", "--estimate-sharpen", "0", *TINY]) == 2
 
 
 def test_real_flag_and_preset_conflict(image_file, tmp_path, capsys):

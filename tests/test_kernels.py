@@ -143,3 +143,22 @@ def test_div2krk_lr_is_reproduced_by_our_kernel_convention():
         (sample,) = load_div2krk_layout(root, scale, ["2"])
         # centre of mass on MATLAB's grid reproduces the benchmark's LR files (>= 50 dB here)
         assert resynthesis_psnr(sample.hr, sample.lr, sample.kernel, scale) >= 50.0
+
+
+def test_sharpening_a_gaussian_divides_its_variances():
+    from zssr.estimate.kernelgan import sharpen_kernel
+
+    k = random_gaussian_kernel(31, np.random.default_rng(4), lambda_range=(1.5, 3.0), noise=0.0)
+    y, x = np.indices(k.shape, dtype=np.float64)
+
+    def cov(kern):
+        cy, cx = (y * kern).sum(), (x * kern).sum()
+        return np.array([[((y - cy) ** 2 * kern).sum(), ((y - cy) * (x - cx) * kern).sum()],
+                         [((y - cy) * (x - cx) * kern).sum(), ((x - cx) ** 2 * kern).sum()]])
+
+    np.testing.assert_allclose(cov(sharpen_kernel(k, 1.5)), cov(k) / 1.5, rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(sharpen_kernel(k, 1.0), k, atol=1e-12)
+    assert principal_angle(sharpen_kernel(k, 2.0))[0] == pytest.approx(principal_angle(k)[0],
+                                                                      abs=1e-6)
+    with pytest.raises(ValueError, match="sharpen must be > 0"):
+        sharpen_kernel(k, 0.0)

@@ -175,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "back-projection); same as --preset real")
     parser.add_argument("--estimate-iters", type=int, default=None,
                         help="KernelGAN iterations for --kernel estimated (default: 3000)")
+    parser.add_argument("--estimate-sharpen", type=float, default=None,
+                        help="raise the estimated kernel to this power (narrows it; default "
+                             "1.5, calibrated on training images; 1 = KernelGAN's kernel)")
     parser.add_argument("-o", "--output-dir", default=None,
                         help="folder for outputs, mirroring the input folders' structure "
                              "(default: next to each input)")
@@ -491,6 +494,10 @@ def _estimate(job: Job, pixels: np.ndarray, args: argparse.Namespace, out_path: 
         if args.estimate_iters < 1:
             raise UsageError("--estimate-iters must be >= 1")
         overrides["max_iters"] = args.estimate_iters
+    if args.estimate_sharpen is not None:
+        if not args.estimate_sharpen > 0:
+            raise UsageError("--estimate-sharpen must be > 0 (1 keeps KernelGAN's kernel)")
+        overrides["sharpen"] = args.estimate_sharpen
     cfg = KernelGANConfig(**overrides)
     t0 = time.perf_counter()
     try:
