@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from zssr.benchmark import _machine  # noqa: E402
 from zssr.estimate.kernelgan import KernelGANConfig, estimate_kernel  # noqa: E402
 from zssr.io import read_image, write_json  # noqa: E402
-from zssr.kernels import bicubic_kernel, kernel_error  # noqa: E402
+from zssr.kernels import bicubic_kernel, kernel_covariance, kernel_error  # noqa: E402
 from zssr.resize import downscale_with_kernel  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "train" / "BSD200"
@@ -42,13 +42,7 @@ DATA = ROOT.parent / "shared" / "data" / "train" / "BSD200"
 
 def axis_stds(kernel: np.ndarray) -> tuple[float, float]:
     """Standard deviations (pixels) of a kernel along its principal axes, long axis first."""
-    k = np.clip(np.asarray(kernel, dtype=np.float64), 0, None)
-    k = k / k.sum()
-    y, x = np.indices(k.shape, dtype=np.float64)
-    cy, cx = (y * k).sum(), (x * k).sum()
-    cov = np.array([[((y - cy) ** 2 * k).sum(), ((y - cy) * (x - cx) * k).sum()],
-                    [((y - cy) * (x - cx) * k).sum(), ((x - cx) ** 2 * k).sum()]])
-    values = np.sqrt(np.clip(np.linalg.eigvalsh(cov), 0, None))
+    values = np.sqrt(np.clip(np.linalg.eigvalsh(kernel_covariance(kernel)), 0, None))
     return float(values[1]), float(values[0])
 
 

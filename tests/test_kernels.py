@@ -9,6 +9,7 @@ from zssr.kernels import (
     bicubic_kernel,
     centre_of_mass,
     compose_kernels,
+    kernel_covariance,
     kernel_error,
     kernel_picture,
     load_kernel,
@@ -149,13 +150,7 @@ def test_sharpening_a_gaussian_divides_its_variances():
     from zssr.estimate.kernelgan import sharpen_kernel
 
     k = random_gaussian_kernel(31, np.random.default_rng(4), lambda_range=(1.5, 3.0), noise=0.0)
-    y, x = np.indices(k.shape, dtype=np.float64)
-
-    def cov(kern):
-        cy, cx = (y * kern).sum(), (x * kern).sum()
-        return np.array([[((y - cy) ** 2 * kern).sum(), ((y - cy) * (x - cx) * kern).sum()],
-                         [((y - cy) * (x - cx) * kern).sum(), ((x - cx) ** 2 * kern).sum()]])
-
+    cov = kernel_covariance
     np.testing.assert_allclose(cov(sharpen_kernel(k, 1.5)), cov(k) / 1.5, rtol=1e-3, atol=1e-6)
     np.testing.assert_allclose(sharpen_kernel(k, 1.0), k, atol=1e-12)
     assert principal_angle(sharpen_kernel(k, 2.0))[0] == pytest.approx(principal_angle(k)[0],

@@ -27,6 +27,7 @@ __all__ = [
     "analytic_x4",
     "analytic_x8",
     "random_gaussian_kernel",
+    "kernel_covariance",
     "bicubic_kernel",
     "kernel_picture",
     "centre_of_mass",
@@ -243,16 +244,20 @@ def kernel_error(estimate: np.ndarray, truth: np.ndarray) -> float:
     return float(np.sqrt(((_centred(estimate, size) - _centred(truth, size)) ** 2).sum()))
 
 
-def principal_angle(kernel: np.ndarray) -> tuple[float, float]:
-    """Orientation (degrees, in [0, 180)) of a kernel's long axis and its elongation (ratio of
-    the second-moment eigenvalues, >= 1)."""
+def kernel_covariance(kernel: np.ndarray) -> np.ndarray:
+    """2x2 second-moment matrix (rows, columns; pixels squared) of a kernel's positive part."""
     k = np.clip(np.asarray(kernel, dtype=np.float64), 0, None)
     k = k / k.sum()
     y, x = np.indices(k.shape, dtype=np.float64)
     cy, cx = (y * k).sum(), (x * k).sum()
-    cov = np.array([[((y - cy) ** 2 * k).sum(), ((y - cy) * (x - cx) * k).sum()],
-                    [((y - cy) * (x - cx) * k).sum(), ((x - cx) ** 2 * k).sum()]])
-    values, vectors = np.linalg.eigh(cov)
+    return np.array([[((y - cy) ** 2 * k).sum(), ((y - cy) * (x - cx) * k).sum()],
+                     [((y - cy) * (x - cx) * k).sum(), ((x - cx) ** 2 * k).sum()]])
+
+
+def principal_angle(kernel: np.ndarray) -> tuple[float, float]:
+    """Orientation (degrees, in [0, 180)) of a kernel's long axis and its elongation (ratio of
+    the second-moment eigenvalues, >= 1)."""
+    values, vectors = np.linalg.eigh(kernel_covariance(kernel))
     vy, vx = vectors[:, 1]
     return float(np.degrees(np.arctan2(vy, vx)) % 180.0), float(values[1] / max(values[0], 1e-12))
 

@@ -19,7 +19,7 @@ import numpy as np
 
 __all__ = ["save_checkpoint", "load_checkpoint", "has_checkpoint", "note_resume",
            "split_validation", "prepare_run", "new_state", "fit", "export_best", "jsonable_args",
-           "add_run_flags", "check_run_flags", "run_main"]
+           "add_run_flags", "check_run_flags", "run_main", "run_record", "write_manifest_entry"]
 
 MODEL_FILE, STATE_FILE = "last.keras", "state.json"
 
@@ -245,3 +245,31 @@ def run_main(train: Callable[[Any], Any], args: Any) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+def run_record(state: dict) -> dict:
+    """What a manifest entry says about the run behind shipped weights: data, validation,
+    best and total steps, resumes, seconds, backend, validation score."""
+    run = state["args"]
+    return {
+        "training_data": [str(d) for d in run["hr_dir"]],
+        "validation": run.get("val_dir") or
+        f"last {run['val_count']} images of the training folders (held out)",
+        "iterations": state["best_step"], "total_steps": state["step"],
+        "resumes": state.get("resumes", []),
+        "train_seconds": round(state["seconds"], 1), "keras_backend": state["keras_backend"],
+        "validation_psnr_y": state["best_score"],
+    }
+
+
+def write_manifest_entry(path: str | Path, entry: dict) -> Path:
+    """Put ``entry`` into the ``{"weights": [...]}`` manifest at ``path`` (replacing the entry
+    for the same ``file``), sorted by file name, written atomically."""
+    path = Path(path)
+    entries = json.loads(path.read_text())["weights"] if path.exists() else []
+    entries = [e for e in entries if e["file"] != entry["file"]] + [entry]
+    entries.sort(key=lambda e: e["file"])
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"weights": entries}, indent=1) + "\n")
+    os.replace(tmp, path)
+    return path

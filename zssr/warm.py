@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -72,7 +71,7 @@ def resolve(init_weights: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     from .io import sha256_file
     from .network import build_network
-    from .training import export_best
+    from .training import export_best, run_record, write_manifest_entry
 
     p = argparse.ArgumentParser(prog="python -m zssr.warm", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -94,24 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     entry = {
         "file": target.name, "sha256": sha256_file(target), "bytes": target.stat().st_size,
         "params": int(params), "depth": run["depth"], "width": run["width"],
-        "training_data": [str(d) for d in run["hr_dir"]],
-        "validation": run.get("val_dir") or
-        f"last {run['val_count']} images of the training folders (held out)",
         "recipe": {k: run.get(k) for k in ("scale", "crop", "batch_size", "lr", "min_lr",
                                            "iters", "kernel_mix", "noise_std", "precision",
                                            "seed")},
-        "iterations": state["best_step"], "total_steps": state["step"],
-        "resumes": state.get("resumes", []),
-        "train_seconds": round(state["seconds"], 1), "keras_backend": state["keras_backend"],
-        "hardware": args.hardware, "validation_psnr_y": state["best_score"],
+        **run_record(state), "hardware": args.hardware,
         "date": time.strftime("%Y-%m-%d"), "note": args.note,
     }
-    path = WEIGHTS_DIR / "manifest.json"
-    entries = json.loads(path.read_text())["weights"] if path.exists() else []
-    entries = [e for e in entries if e["file"] != target.name] + [entry]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"weights": entries}, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_manifest_entry(WEIGHTS_DIR / "manifest.json", entry)
     print(f"wrote {target} ({entry['bytes']} bytes, step {entry['iterations']}, validation "
           f"PSNR-Y {entry['validation_psnr_y']}) and its manifest entry")
     return 0

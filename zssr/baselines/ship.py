@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from ..training import export_best
+from ..training import export_best, run_record, write_manifest_entry
 from . import WEIGHTS_DIR, build, load, sha256, upscale, weights_path
 
 
@@ -60,24 +59,13 @@ def main(argv: list[str] | None = None) -> int:
         "file": target.name, "name": args.name, "scale": args.scale,
         "sha256": sha256(target), "bytes": target.stat().st_size,
         "params": int(model.count_params()),
-        "training_data": [str(d) for d in state["args"]["hr_dir"]],
-        "validation": state["args"].get("val_dir") or
-        f"last {state['args']['val_count']} images of the training folders (held out)",
         "recipe": {k: state["args"][k] for k in ("batch_size", "patch", "lr", "min_lr",
                                                  "schedule", "iters", "seed", "init_from")},
-        "iterations": state["best_step"], "total_steps": state["step"],
-        "train_seconds": round(state["seconds"], 1), "keras_backend": state["keras_backend"],
-        "hardware": args.hardware, "validation_psnr_y": state["best_score"],
+        **run_record(state), "hardware": args.hardware,
         **set5_scores(model, Path(args.set5), args.scale),
         "date": time.strftime("%Y-%m-%d"), "note": args.note,
     }
-    path = WEIGHTS_DIR / "manifest.json"
-    entries = json.loads(path.read_text())["weights"] if path.exists() else []
-    entries = [e for e in entries if e["file"] != target.name] + [entry]
-    entries.sort(key=lambda e: (e["name"], e["scale"]))
-    tmp_manifest = path.with_suffix(".tmp")
-    tmp_manifest.write_text(json.dumps({"weights": entries}, indent=1) + "\n")
-    os.replace(tmp_manifest, path)
+    write_manifest_entry(WEIGHTS_DIR / "manifest.json", entry)
     print(json.dumps(entry, indent=1))
     return 0
 
