@@ -129,3 +129,12 @@ def test_replicate_border_option():
     assert not np.allclose(sym[:, 0], rep[:, 0])
     with pytest.raises(ValueError, match="border"):
         imresize(ramp, 2, border="wrap")
+
+
+def test_downscale_with_kernel_refuses_to_upscale():
+    from zssr.kernels import bicubic_kernel
+    from zssr.resize import downscale_with_kernel
+
+    with pytest.raises(ValueError, match="scale must be <= 1"):
+        downscale_with_kernel(np.zeros((8, 8)), bicubic_kernel(2), 2)
+    assert downscale_with_kernel(np.zeros((8, 8)), bicubic_kernel(2), (0.5, 1.0)).shape == (4, 8)

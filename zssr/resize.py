@@ -253,6 +253,9 @@ def downscale_with_kernel(
         raise ValueError("kernel must be a finite 2-D array with a positive sum")
     kernel = kernel / kernel.sum()
     scales = as_pair(scale)
+    if max(scales) > 1.0:
+        raise ValueError(f"downscale_with_kernel shrinks: scale must be <= 1 on both axes (e.g. "
+                         f"0.5 for x2), got {scale!r}")
     out_shape = (
         tuple(int(n) for n in output_shape) if output_shape is not None
         else output_shape_for(image.shape[:2], scales)
