@@ -10,10 +10,11 @@ Three layouts are read:
   our MATLAB-compatible bicubic, rounded to 8 bits.
 
 Methods: ``bicubic`` (interpolation), ``zssr`` (ZSSR assuming the bicubic kernel, ``--preset``),
-``zssr-gt`` (ZSSR with the ground-truth kernel, preset ``kernel``) and ``zssr-estimated`` (KernelGAN
-estimate, then ZSSR with preset ``kernel``; also reports the estimate's kernel error and how well
-it re-synthesises the LR image from the ground truth), and the supervised baselines of
-:mod:`zssr.baselines` by name (``edsr-baseline``, shipped weights or ``--baseline-weights``).
+``zssr-gt`` (ZSSR with the ground-truth kernel) and ``zssr-estimated`` (KernelGAN estimate, then
+ZSSR; both run preset ``kernel`` unless ``--preset`` names another; the estimate also reports its
+kernel error and how well it re-synthesises the LR image from the ground truth), and the
+supervised baselines of :mod:`zssr.baselines` by name (``edsr-baseline``, shipped weights or
+``--baseline-weights``).
 Scores follow the papers' protocol::
 
     python -m zssr.benchmark --dataset ../shared/data/set5 --scale 2 --method bicubic,zssr

@@ -228,12 +228,6 @@ def format_scale(scale: tuple[float, float]) -> str:
     return one(scale[0]) if scale[0] == scale[1] else f"{one(scale[0])}x{one(scale[1])}"
 
 
-def _sha256(path: Path) -> str:
-    from .io import sha256_file
-
-    return sha256_file(path)
-
-
 def _versions() -> dict[str, str]:
     import cv2
     import keras
@@ -314,6 +308,7 @@ class _Progress:
 
 
 def _resolve_kernel(spec: str) -> tuple[Any, dict[str, Any]]:
+    from .io import sha256_file
     from .kernels import KernelError, load_kernel
 
     if spec == "bicubic":
@@ -325,7 +320,7 @@ def _resolve_kernel(spec: str) -> tuple[Any, dict[str, Any]]:
     except KernelError as exc:
         raise UsageError(str(exc)) from None
     return loaded.kernel, {"kernel": "file", "kernel_path": str(Path(spec).resolve()),
-                           "kernel_sha256": _sha256(Path(spec)),
+                           "kernel_sha256": sha256_file(Path(spec)),
                            "kernel_shape": list(loaded.kernel.shape),
                            "kernel_normalised": loaded.was_normalised,
                            "kernel_original_sum": loaded.original_sum}
@@ -405,7 +400,7 @@ class ProcessingError(Exception):
 def _process(job: Job, args: argparse.Namespace, config: ZSSRConfig, kernel: Any,
              kernel_info: dict[str, Any], out_dir: Path | None, position: int) -> dict[str, Any]:
     from .engine import ZSSR
-    from .io import output_suffix, read_image, write_image, write_json
+    from .io import output_suffix, read_image, sha256_file, write_image, write_json
     from .metrics import psnr, ssim
     from .network import resolve_precision
     from .resize import imresize, output_shape_for
@@ -454,7 +449,7 @@ def _process(job: Job, args: argparse.Namespace, config: ZSSRConfig, kernel: Any
                    "protocol": "MATLAB Y, shave ceil(scale), rounded to uint8"}
     info = loaded.info
     record = {
-        "input": str(job.path.resolve()), "input_sha256": _sha256(job.path),
+        "input": str(job.path.resolve()), "input_sha256": sha256_file(job.path),
         "input_size": [loaded.shape[1], loaded.shape[0]], "input_mode": info.mode,
         "input_dtype": info.dtype, "exif_orientation_applied": info.orientation,
         "palette_expanded": info.palette, "float_values_clipped": info.clipped_fraction,

@@ -175,9 +175,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise-std", type=float, default=0.0)
     p.add_argument("--depth", type=int, default=8)
     p.add_argument("--width", type=int, default=64)
-    p.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32",
-                   help="compute type of the convolutions (mixed_bfloat16: about 2x faster on "
-                        "CPUs with AVX512-BF16; the weights stay float32)")
     return p
 
 

@@ -19,7 +19,8 @@ import numpy as np
 
 __all__ = ["save_checkpoint", "load_checkpoint", "has_checkpoint", "note_resume",
            "split_validation", "prepare_run", "new_state", "fit", "export_best", "jsonable_args",
-           "add_run_flags", "check_run_flags", "run_main", "run_record", "write_manifest_entry"]
+           "add_run_flags", "check_run_flags", "run_main", "run_record", "read_manifest",
+           "write_manifest_entry"]
 
 MODEL_FILE, STATE_FILE = "last.keras", "state.json"
 
@@ -209,6 +210,9 @@ def add_run_flags(p: Any, *, iters: int, batch_size: int, lr: float, min_lr: flo
     p.add_argument("--output", default=None, help="write the best weights here (.weights.h5)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32",
+                   help="mixed_bfloat16 computes in bfloat16 with float32 weights: about 2x "
+                        "faster on CPUs with AVX512-BF16 (default float32)")
 
 
 def check_run_flags(parser: Any, args: Any, positive: tuple[str, ...]) -> None:
@@ -260,6 +264,15 @@ def run_record(state: dict) -> dict:
         "train_seconds": round(state["seconds"], 1), "keras_backend": state["keras_backend"],
         "validation_psnr_y": state["best_score"],
     }
+
+
+def read_manifest(path: str | Path) -> dict[str, dict]:
+    """Entries of the ``{"weights": [...]}`` manifest at ``path`` keyed by file name (empty if
+    there is none)."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    return {e["file"]: e for e in json.loads(path.read_text())["weights"]}
 
 
 def write_manifest_entry(path: str | Path, entry: dict) -> Path:

@@ -35,10 +35,9 @@ NAMES = {"warm": "warm_x2.weights.h5"}
 
 def manifest() -> dict[str, dict]:
     """Entries of ``zssr/weights/manifest.json`` keyed by file name (empty if there is none)."""
-    path = WEIGHTS_DIR / "manifest.json"
-    if not path.exists():
-        return {}
-    return {e["file"]: e for e in json.loads(path.read_text())["weights"]}
+    from .training import read_manifest
+
+    return read_manifest(WEIGHTS_DIR / "manifest.json")
 
 
 def resolve(init_weights: str) -> str:

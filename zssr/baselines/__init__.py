@@ -17,7 +17,6 @@ Super-Resolution", CVPRW 2017.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +40,9 @@ def build(name: str, scale: int, *, seed: int = 0, n_blocks: int = 16, width: in
 
 def manifest() -> dict[str, dict]:
     """Entries of ``weights/manifest.json`` keyed by file name (empty if there is none)."""
-    path = WEIGHTS_DIR / "manifest.json"
-    if not path.exists():
-        return {}
-    return {e["file"]: e for e in json.loads(path.read_text())["weights"]}
+    from ..training import read_manifest
+
+    return read_manifest(WEIGHTS_DIR / "manifest.json")
 
 
 def weights_path(name: str, scale: int) -> Path:

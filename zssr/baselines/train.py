@@ -202,9 +202,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init-from", default=None,
                    help="start from these weights (e.g. x2 weights for an x3/x4 model)")
     p.add_argument("--init-scale", type=int, default=2, help="scale of --init-from (default 2)")
-    p.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32",
-                   help="mixed_bfloat16 computes in bfloat16 with float32 weights: about 2x "
-                        "faster on CPUs with AVX512-BF16 (default float32)")
     return p
 
 
