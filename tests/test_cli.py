@@ -50,6 +50,25 @@ def test_preset_and_overrides_combine():
     assert cfg.noise_std == 0.0125 and cfg.max_iters == 7
 
 
+def test_a_given_kernel_turns_off_rotations_unless_asked_for():
+    args = build_parser().parse_args(["x.png", "--preset", "warm", "--kernel", "k.mat"])
+    cfg = config_from_args(args)
+    assert not cfg.allow_rotation and not cfg.self_ensemble and cfg.init_weights == "warm"
+    assert cfg.scale_steps == () and cfg.base_change_scales == ()  # one jump with a kernel
+    assert args.kernel_safe == ["allow_rotation", "base_change_scales", "scale_steps",
+                                "self_ensemble"]
+    args = build_parser().parse_args(["x.png", "--preset", "warm", "--kernel", "k.mat",
+                                      "--self-ensemble"])
+    cfg = config_from_args(args)
+    assert cfg.self_ensemble and not cfg.allow_rotation and "self_ensemble" not in args.kernel_safe
+    args = build_parser().parse_args(["x.png", "--preset", "gradual", "--kernel", "k.mat"])
+    assert config_from_args(args).gradual_step == 0 and "gradual_step" in args.kernel_safe
+    args = build_parser().parse_args(["x.png", "--preset", "warm"])
+    cfg = config_from_args(args)
+    assert cfg.allow_rotation and cfg.self_ensemble and args.kernel_safe == []
+    assert cfg.scale_steps == (2.0, 4.0)
+
+
 def test_scale_parsing():
     p = build_parser()
     assert p.parse_args(["x.png", "--scale", "2,1.5"]).scale == (2.0, 1.5)
@@ -83,6 +102,20 @@ def test_writes_output_and_sidecar(image_file, tmp_path, capsys):
     assert "--overwrite" in capsys.readouterr().err
     assert png.read_bytes() == before
     assert main([str(image_file), "-o", str(out), "--overwrite", *TINY]) == 0
+
+
+def test_given_kernel_with_a_rotating_preset_says_what_it_turned_off(image_file, tmp_path,
+                                                                     capsys):
+    y, x = np.mgrid[-2:3, -2:3]
+    kernel = tmp_path / "k.npy"
+    np.save(kernel, np.exp(-(x ** 2 / 2.0 + y ** 2 / 0.5)))
+    out = tmp_path / "out"
+    loud = [a for a in TINY if a != "-q"]
+    assert main([str(image_file), "--preset", "ideal", "--kernel", str(kernel), "-o", str(out),
+                 *loud]) == 0
+    assert "reset allow_rotation, self_ensemble" in capsys.readouterr().err
+    config = json.loads((out / "pic_zssr_x2.json").read_text())["config"]
+    assert not config["allow_rotation"] and not config["self_ensemble"]
 
 
 def test_anisotropic_output_name(image_file, tmp_path):

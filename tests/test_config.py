@@ -15,6 +15,9 @@ def test_presets_exist_and_differ_as_documented():
     assert real.noise_std > 0 and real.back_projection_iters == (0,)
     stepwise = preset("stepwise")
     assert stepwise.scale_steps == (2.0, 4.0) and stepwise.base_change_scales == (2.0, 4.0)
+    warm = preset("warm")  # x2 weights: larger factors go by x2 steps
+    assert warm.init_weights == "warm" and warm.scale_steps == stepwise.scale_steps
+    assert warm.base_change_scales == stepwise.base_change_scales
 
 
 def test_frozen_and_overrides():

@@ -100,6 +100,14 @@ def test_base_change(small):
     assert result.image.shape == (60, 78, 3)
 
 
+def test_base_change_at_the_final_step_changes_nothing(small):
+    cfg = preset("ideal", **TINY)
+    plain = ZSSR(cfg).upscale(small, 2)
+    np.testing.assert_array_equal(
+        ZSSR(cfg.replace(scale_steps=(2.0, 4.0), base_change_scales=(2.0, 4.0))).upscale(small, 2),
+        plain)
+
+
 def test_base_change_ends_consistent_with_the_original_input(small):
     cfg = preset("ideal", **{**TINY, "back_projection_iters": (3,)}, scale_steps=(2.0,),
                  base_change_scales=(2.0,))

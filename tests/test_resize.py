@@ -138,3 +138,62 @@ def test_downscale_with_kernel_refuses_to_upscale():
     with pytest.raises(ValueError, match="scale must be <= 1"):
         downscale_with_kernel(np.zeros((8, 8)), bicubic_kernel(2), 2)
     assert downscale_with_kernel(np.zeros((8, 8)), bicubic_kernel(2), (0.5, 1.0)).shape == (4, 8)
+
+
+def _dense_resize(img, scale, shape):
+    from zssr.resize import _dense, _resize_taps, as_pair
+
+    out = img
+    scales = as_pair(scale)
+    for axis in np.argsort(scales, kind="stable"):
+        axis = int(axis)
+        m = _dense(_resize_taps(img.shape[axis], shape[axis], scales[axis], "cubic", True))
+        out = np.moveaxis(np.tensordot(m, np.moveaxis(out, axis, 0), axes=([1], [0])), 0, axis)
+    return out
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4, 0.5, 1 / 3, 0.25, 1.5, 1 / 1.5, (2, 0.5), (0.75, 3)])
+def test_banded_filtering_equals_the_dense_matrix(scale):
+    rng = np.random.default_rng(0)
+    img = rng.random((97, 130, 3))
+    shape = output_shape_for(img.shape, scale)
+    fast = imresize(img, scale)
+    np.testing.assert_allclose(fast, _dense_resize(img, scale, shape), rtol=0, atol=1e-12)
+    # float32 keeps its dtype and agrees to float32 rounding
+    fast32 = imresize(img.astype(np.float32), scale)
+    assert fast32.dtype == np.float32
+    np.testing.assert_allclose(fast32, fast, rtol=0, atol=1e-5)
+
+
+def test_integer_factors_take_the_filtering_path():
+    from zssr.resize import _resize_taps
+
+    up, down = _resize_taps(100, 200, 2.0, "cubic", True), _resize_taps(100, 50, 0.5, "cubic", True)
+    assert (up.period, up.stride) == (2, 1) and (down.period, down.stride) == (1, 2)
+    assert _resize_taps(100, 150, 1.5, "cubic", True).period == 3
+    # an irregular band (odd target length forced by output_shape) still works, densely
+    irregular = imresize(np.ones((70, 70)), output_shape=(71, 70))
+    np.testing.assert_allclose(irregular, 1.0, atol=1e-12)
+
+
+def test_kernel_downscale_filtering_equals_dense_sampling():
+    from zssr.resize import _dense, _sample_taps
+
+    rng = np.random.default_rng(1)
+    img = rng.random((90, 131, 3)).astype(np.float32)
+    kernel = rng.random((7, 6)) + 0.1
+    out = downscale_with_kernel(img, kernel, 0.5)
+    # the same sampling through dense matrices
+    import cv2
+
+    k = kernel / kernel.sum()
+    filtered = cv2.filter2D(img, -1, k.astype(np.float32), borderType=cv2.BORDER_REFLECT)
+    grid = np.indices(k.shape, dtype=np.float64)
+    ref = filtered
+    for axis in (0, 1):
+        offset = k.shape[axis] // 2 - (grid[axis] * k).sum()
+        taps = _sample_taps(img.shape[axis], out.shape[axis], 0.5, offset)
+        assert taps.period == 1 and taps.stride == 2
+        m = _dense(taps).astype(np.float32)
+        ref = np.moveaxis(np.tensordot(m, np.moveaxis(ref, axis, 0), axes=([1], [0])), 0, axis)
+    np.testing.assert_allclose(out, ref, rtol=0, atol=1e-5)

@@ -169,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "and .png next to the output")
     parser.add_argument("--preset", default=None, choices=preset_names(),
                         help="named recipe; flags below override its fields (default: ideal "
-                             "with the bicubic kernel, kernel with a given or estimated one)")
+                             "with the bicubic kernel, kernel with a given or estimated one). "
+                             "With a non-bicubic kernel every preset runs one jump without "
+                             "rotations and self-ensemble unless the flags below ask for them")
     parser.add_argument("--real", action="store_true",
                         help="real photo: use the 'real' preset (noisy sons, no "
                              "back-projection); same as --preset real")
@@ -210,15 +212,34 @@ def resolve_preset(args: argparse.Namespace) -> str:
     return "ideal" if args.kernel == "bicubic" else "kernel"
 
 
+#: With a non-bicubic kernel these apply unless asked otherwise: rotations and the ensemble
+#: assume a kernel symmetric under quarter turns and mirroring (the official given-kernel config
+#: turns them off), and a kernel describes one downscaling, so the run is one jump.
+KERNEL_SAFE: dict[str, Any] = {"allow_rotation": False, "self_ensemble": False,
+                               "gradual_step": 0.0, "scale_steps": (), "base_change_scales": ()}
+
+
 def config_from_args(args: argparse.Namespace) -> ZSSRConfig:
-    """The preset (see :func:`resolve_preset`) with every explicitly given field flag applied."""
+    """The preset (see :func:`resolve_preset`) with every explicitly given field flag applied.
+
+    With a non-bicubic ``--kernel``, :data:`KERNEL_SAFE` applies to fields the user did not set;
+    the names of the fields it changed are left in ``args.kernel_safe`` for the CLI to report.
+    """
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(ZSSRConfig)
                  if getattr(args, f.name, None) is not None}
     try:
         args.preset = resolve_preset(args)
-        return preset(args.preset, **overrides)
+        config = preset(args.preset, **overrides)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
+    args.kernel_safe = []
+    if args.kernel != "bicubic":
+        changes = {k: v for k, v in KERNEL_SAFE.items()
+                   if k not in overrides and getattr(config, k) != v}
+        if changes:
+            config = config.replace(**changes)
+            args.kernel_safe = sorted(changes)
+    return config
 
 
 def format_scale(scale: tuple[float, float]) -> str:
@@ -564,6 +585,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     _import_backend(args.debug)
+    if args.kernel_safe:
+        flags = ", ".join("--" + name.replace("_", "-") for name in args.kernel_safe)
+        say(f"note: preset {args.preset} with --kernel {args.kernel}: reset "
+            f"{', '.join(args.kernel_safe)} (rotations and the ensemble assume a symmetric "
+            f"kernel; a kernel describes one downscaling, so one jump); set {flags} "
+            "explicitly to keep them")
     if ignored:
         say(f"note: ignored {ignored} earlier zssr output(s) (*_zssr_x*) found in input folders")
 

@@ -79,7 +79,8 @@ class ZSSRConfig:
         Explicit intermediate (isotropic) scales before the final one, e.g. (2,) runs x4 as
         x2 then x4; earlier outputs become father sources. Overrides gradual_step when given.
     base_change_scales : tuple of float
-        After the step reaching one of these (isotropic) scales, its output becomes the input.
+        After a step (other than the last) reaching one of these (isotropic) scales, its output
+        becomes the input.
     init_weights : str
         Starting weights of the network: ``""`` draws them at random (the paper); a path to a
         ``.weights.h5`` file of a network with the same depth and width (e.g. from
@@ -228,18 +229,26 @@ def _real() -> ZSSRConfig:
 def _fast() -> ZSSRConfig:
     """``ideal`` on a budget, from a random start (any kernel, any scale): a fixed cosine
     schedule of 1000 iterations, no reconstruction tests. On held-out BSD200 images: -0.09 dB
-    against ``ideal`` (500 iterations: -0.25). Measured in ``benchmarks/results/speed_*.md``."""
+    against ``ideal`` (500 iterations: -0.25). 2000 iterations on 64-pixel fathers cost a third
+    less for the same held-out score but are fragile on images with large flat areas (Set14
+    ppt3: 29.3-31.5 dB over three seeds against 31.8 for this recipe), so fathers stay 128 px.
+    Measured in ``benchmarks/results/speed_*.md``."""
     return ZSSRConfig(max_iters=1000, lr_schedule="cosine")
 
 
 def _warm() -> ZSSRConfig:
     """Start from the shipped warm-start weights (:mod:`zssr.warm`, trained across many images
-    with the ZSSR sampler) and fine-tune them to the image: 150 iterations, cosine from 1e-3.
-    For a given kernel also set ``allow_rotation=False`` and ``self_ensemble=False`` as in
-    ``kernel``. Chosen on held-out training images (BSD200: 200 iterations +0.05 dB against
-    ``ideal``, 100 iterations +0.01), not on the benchmark sets."""
-    return ZSSRConfig(init_weights="warm", max_iters=150, lr_schedule="cosine",
-                      learning_rate=1e-3)
+    with the ZSSR sampler) and fine-tune them to the image: 300 iterations on 64-pixel fathers,
+    cosine from 1e-3. The weights are for x2, so larger factors go by x2 steps with base changes
+    as in ``stepwise`` (x4 = x2 twice). For a given kernel run it like ``kernel``:
+    ``allow_rotation=False, self_ensemble=False, scale_steps=(), base_change_scales=()`` (the CLI
+    does so with a non-bicubic ``--kernel``).
+    Chosen on held-out training images, not on the benchmark sets: BSD200 x2, against ``ideal``
+    (31.163 dB): 150 x 128 px +0.025 dB, 300 x 64 px +0.025 in two thirds of the time (250:
+    +0.014, 150: -0.025); x4: x2 steps +0.06 dB against ``stepwise`` in 1/14 of the time, and
+    +0.33 dB against one x4 jump."""
+    return ZSSRConfig(init_weights="warm", max_iters=300, crop_size=64, lr_schedule="cosine",
+                      learning_rate=1e-3, scale_steps=(2.0, 4.0), base_change_scales=(2.0, 4.0))
 
 
 PRESETS: dict[str, Callable[[], ZSSRConfig]] = {

@@ -372,8 +372,11 @@ class ZSSR:
             report.scale = step_scale
             report.back_projection_iters = bp
             reports.append(report)
-            if any(abs(step_scale[0] - b) < 1e-3 and abs(step_scale[1] - b) < 1e-3
-                   for b in cfg.base_change_scales):
+            last = index == len(steps) - 1
+            if not last and any(abs(step_scale[0] - b) < 1e-3 and abs(step_scale[1] - b) < 1e-3
+                                for b in cfg.base_change_scales):
+                # After the final step a base change would change nothing but trigger the
+                # back-projection onto the input below, already done by _predict at this scale.
                 current, base = output, step_scale
                 sources = [FatherSource(current, 1.0)]
             else:

@@ -12,12 +12,15 @@ Two operations live here:
   grid, so a kernel-downscaled image and a bicubic-downscaled image are aligned (no half-pixel
   shift).
 
-Both are pure functions of their arguments; interpolation matrices are cached per axis length.
+Both are pure functions of their arguments. Each axis is a band of taps (cached per axis length);
+regular bands (integer and simple rational factors) run as filtering, in time linear in the image
+size, others as a dense matrix product.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
@@ -88,12 +91,45 @@ def _clamp(indices: np.ndarray, length: int) -> np.ndarray:
 _BORDERS = {"symmetric": _mirror, "replicate": _clamp}
 
 
+@dataclass(frozen=True, eq=False)
+class _Taps:
+    """One axis of a separable linear resampler, as a band: output ``i`` is
+    ``sum_t weights[i, t] * x[fold(left[i] + t)]`` (``fold`` mirrors or clamps at the borders).
+
+    ``period`` and ``stride`` describe the band's regularity: rows ``i`` and ``i + period`` carry
+    the same weights, ``stride`` input pixels apart (e.g. x2: period 2, stride 1; /2: period 1,
+    stride 2; x1.5: period 3, stride 2). ``period`` is 0 when there is no such regularity.
+    """
+
+    in_len: int
+    left: np.ndarray
+    weights: np.ndarray
+    fold: Callable[[np.ndarray, int], np.ndarray]
+    period: int
+    stride: int
+
+
+def _regularity(left: np.ndarray, weights: np.ndarray, max_period: int = 8) -> tuple[int, int]:
+    n = len(left)
+    for period in range(1, min(max_period, n // 2) + 1):
+        steps = left[period:] - left[:-period]
+        if (np.all(steps == steps[0])
+                and np.allclose(weights[period:], weights[:-period], rtol=0, atol=1e-12)):
+            return period, int(steps[0])
+    return 0, 0
+
+
+def _taps(in_len: int, left: np.ndarray, weights: np.ndarray, border: str) -> _Taps:
+    period, stride = _regularity(left, weights)
+    return _Taps(in_len, left, weights, _BORDERS[border], period, stride)
+
+
 @lru_cache(maxsize=256)
-def _resize_matrix(
+def _resize_taps(
     in_len: int, out_len: int, scale: float, method: str, antialias: bool,
     border: str = "symmetric",
-) -> np.ndarray:
-    """Dense (out_len, in_len) matrix applying one axis of MATLAB's imresize."""
+) -> _Taps:
+    """One axis of MATLAB's imresize."""
     fn, width = _KERNELS[method]
     if scale < 1.0 and antialias:
         def kernel(x: np.ndarray) -> np.ndarray:
@@ -104,20 +140,48 @@ def _resize_matrix(
     centres = (np.arange(out_len) + 0.5) / scale - 0.5
     left = np.floor(centres - width / 2.0).astype(np.int64)
     taps = int(np.ceil(width)) + 2
-    indices = left[:, None] + np.arange(taps)[None, :]
-    weights = kernel(centres[:, None] - indices)
+    weights = kernel(centres[:, None] - (left[:, None] + np.arange(taps)[None, :]))
     weights /= weights.sum(axis=1, keepdims=True)
-    matrix = np.zeros((out_len, in_len), dtype=np.float64)
-    rows = np.repeat(np.arange(out_len), taps)
-    np.add.at(matrix, (rows, _BORDERS[border](indices, in_len).ravel()), weights.ravel())
+    return _taps(in_len, left, weights, border)
+
+
+def _dense(taps: _Taps) -> np.ndarray:
+    """The band as a dense (out_len, in_len) matrix (border folding included)."""
+    out_len, n = taps.weights.shape
+    matrix = np.zeros((out_len, taps.in_len), dtype=np.float64)
+    indices = taps.fold(taps.left[:, None] + np.arange(n)[None, :], taps.in_len)
+    np.add.at(matrix, (np.repeat(np.arange(out_len), n), indices.ravel()), taps.weights.ravel())
     return matrix
 
 
-def _apply_axis(image: np.ndarray, matrix: np.ndarray, axis: int) -> np.ndarray:
-    m = matrix.astype(image.dtype, copy=False)
+# Below this many input pixels along the axis a dense matrix product is as fast as filtering.
+_FILTER_MIN_LEN = 64
+
+
+def _apply_axis(image: np.ndarray, taps: _Taps, axis: int) -> np.ndarray:
+    """Apply one axis's resampler: banded filtering where the band is regular (integer and
+    simple rational factors; time linear in the image size), else a dense matrix product."""
     moved = np.moveaxis(image, axis, 0)
-    out = np.tensordot(m, moved, axes=([1], [0]))
-    return np.moveaxis(out, 0, axis)
+    out_len = len(taps.left)
+    if (taps.period == 0 or taps.in_len < _FILTER_MIN_LEN
+            or image.dtype not in (np.float32, np.float64)):
+        m = _dense(taps).astype(image.dtype, copy=False)
+        return np.moveaxis(np.tensordot(m, moved, axes=([1], [0])), 0, axis)
+    flat = moved.reshape(taps.in_len, -1)
+    lo = int(taps.left.min())
+    hi = int(taps.left.max()) + taps.weights.shape[1]
+    padded = np.ascontiguousarray(flat[taps.fold(np.arange(lo, hi), taps.in_len)])
+    out = np.empty((out_len, flat.shape[1]), dtype=image.dtype)
+    for phase in range(taps.period):
+        rows = len(range(phase, out_len, taps.period))
+        # Correlation with the phase's weights, anchored at the first tap: filtered[r] is
+        # sum_t w[t] * padded[r + t]; rows that would read past the end are never taken.
+        kernel = taps.weights[phase][:, None].astype(image.dtype)
+        filtered = cv2.filter2D(padded, -1, kernel, anchor=(0, 0),
+                                borderType=cv2.BORDER_CONSTANT)
+        start = int(taps.left[phase]) - lo
+        out[phase::taps.period] = filtered[start:start + taps.stride * (rows - 1) + 1:taps.stride]
+    return np.moveaxis(out.reshape(out_len, *moved.shape[1:]), 0, axis)
 
 
 def _float_image(image: np.ndarray, name: str = "image") -> np.ndarray:
@@ -196,23 +260,20 @@ def imresize(
         axis = int(axis)
         if out_shape[axis] == in_shape[axis] and scales[axis] == 1.0:
             continue
-        matrix = _resize_matrix(in_shape[axis], out_shape[axis], scales[axis], method, antialias,
-                                border)
-        out = _apply_axis(out, matrix, axis)
+        taps = _resize_taps(in_shape[axis], out_shape[axis], scales[axis], method, antialias,
+                            border)
+        out = _apply_axis(out, taps, axis)
     return out
 
 
 @lru_cache(maxsize=256)
-def _sample_matrix(in_len: int, out_len: int, scale: float, offset: float) -> np.ndarray:
-    """(out_len, in_len) linear-interpolation sampler at ``(i + 0.5) / scale - 0.5 + offset``."""
+@lru_cache(maxsize=256)
+def _sample_taps(in_len: int, out_len: int, scale: float, offset: float) -> _Taps:
+    """Linear-interpolation sampler at ``(i + 0.5) / scale - 0.5 + offset`` (mirrored border)."""
     positions = (np.arange(out_len) + 0.5) / scale - 0.5 + offset
     left = np.floor(positions).astype(np.int64)
     frac = positions - left
-    matrix = np.zeros((out_len, in_len), dtype=np.float64)
-    rows = np.arange(out_len)
-    np.add.at(matrix, (rows, _mirror(left, in_len)), 1.0 - frac)
-    np.add.at(matrix, (rows, _mirror(left + 1, in_len)), frac)
-    return matrix
+    return _taps(in_len, left, np.stack([1.0 - frac, frac], axis=1), "symmetric")
 
 
 def downscale_with_kernel(
@@ -272,6 +333,6 @@ def downscale_with_kernel(
     for axis in (0, 1):
         # filter2D anchors the kernel at index size // 2; move the sample onto the centre of mass.
         offset = (kernel.shape[axis] // 2) - centre[axis]
-        matrix = _sample_matrix(image.shape[axis], out_shape[axis], scales[axis], offset)
-        out = _apply_axis(out, matrix, axis)
+        taps = _sample_taps(image.shape[axis], out_shape[axis], scales[axis], offset)
+        out = _apply_axis(out, taps, axis)
     return out.astype(image.dtype, copy=False)
