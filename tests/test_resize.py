@@ -141,13 +141,13 @@ def test_downscale_with_kernel_refuses_to_upscale():
 
 
 def _dense_resize(img, scale, shape):
-    from zssr.resize import _dense, _resize_taps, as_pair
+    from zssr.resize import _resize_taps, as_pair
 
     out = img
     scales = as_pair(scale)
     for axis in np.argsort(scales, kind="stable"):
         axis = int(axis)
-        m = _dense(_resize_taps(img.shape[axis], shape[axis], scales[axis], "cubic", True))
+        m = _resize_taps(img.shape[axis], shape[axis], scales[axis], "cubic", True).dense
         out = np.moveaxis(np.tensordot(m, np.moveaxis(out, axis, 0), axes=([1], [0])), 0, axis)
     return out
 
@@ -177,7 +177,7 @@ def test_integer_factors_take_the_filtering_path():
 
 
 def test_kernel_downscale_filtering_equals_dense_sampling():
-    from zssr.resize import _dense, _sample_taps
+    from zssr.resize import _sample_taps
 
     rng = np.random.default_rng(1)
     img = rng.random((90, 131, 3)).astype(np.float32)
@@ -194,6 +194,6 @@ def test_kernel_downscale_filtering_equals_dense_sampling():
         offset = k.shape[axis] // 2 - (grid[axis] * k).sum()
         taps = _sample_taps(img.shape[axis], out.shape[axis], 0.5, offset)
         assert taps.period == 1 and taps.stride == 2
-        m = _dense(taps).astype(np.float32)
+        m = taps.dense.astype(np.float32)
         ref = np.moveaxis(np.tensordot(m, np.moveaxis(ref, axis, 0), axes=([1], [0])), 0, axis)
     np.testing.assert_allclose(out, ref, rtol=0, atol=1e-5)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import cv2
 import numpy as np
@@ -108,6 +108,17 @@ class _Taps:
     period: int
     stride: int
 
+    @cached_property
+    def dense(self) -> np.ndarray:
+        """The band as a dense (out_len, in_len) matrix (border folding included), built once
+        (bands are cached per axis length, so small crops in the sampler reuse it)."""
+        out_len, n = self.weights.shape
+        matrix = np.zeros((out_len, self.in_len), dtype=np.float64)
+        indices = self.fold(self.left[:, None] + np.arange(n)[None, :], self.in_len)
+        np.add.at(matrix, (np.repeat(np.arange(out_len), n), indices.ravel()),
+                  self.weights.ravel())
+        return matrix
+
 
 def _regularity(left: np.ndarray, weights: np.ndarray, max_period: int = 8) -> tuple[int, int]:
     n = len(left)
@@ -145,15 +156,6 @@ def _resize_taps(
     return _taps(in_len, left, weights, border)
 
 
-def _dense(taps: _Taps) -> np.ndarray:
-    """The band as a dense (out_len, in_len) matrix (border folding included)."""
-    out_len, n = taps.weights.shape
-    matrix = np.zeros((out_len, taps.in_len), dtype=np.float64)
-    indices = taps.fold(taps.left[:, None] + np.arange(n)[None, :], taps.in_len)
-    np.add.at(matrix, (np.repeat(np.arange(out_len), n), indices.ravel()), taps.weights.ravel())
-    return matrix
-
-
 # Below this many input pixels along the axis a dense matrix product is as fast as filtering.
 _FILTER_MIN_LEN = 64
 
@@ -165,7 +167,7 @@ def _apply_axis(image: np.ndarray, taps: _Taps, axis: int) -> np.ndarray:
     out_len = len(taps.left)
     if (taps.period == 0 or taps.in_len < _FILTER_MIN_LEN
             or image.dtype not in (np.float32, np.float64)):
-        m = _dense(taps).astype(image.dtype, copy=False)
+        m = taps.dense.astype(image.dtype, copy=False)
         return np.moveaxis(np.tensordot(m, moved, axes=([1], [0])), 0, axis)
     flat = moved.reshape(taps.in_len, -1)
     lo = int(taps.left.min())
@@ -266,7 +268,6 @@ def imresize(
     return out
 
 
-@lru_cache(maxsize=256)
 @lru_cache(maxsize=256)
 def _sample_taps(in_len: int, out_len: int, scale: float, offset: float) -> _Taps:
     """Linear-interpolation sampler at ``(i + 0.5) / scale - 0.5 + offset`` (mirrored border)."""
