@@ -172,7 +172,9 @@ def test_interrupted_batch_leaves_no_partial_file_and_resumes(tmp_path):
     for i in range(3):
         _png(tmp_path / "in" / f"im{i}.png", 16, 16, seed=i)
     out = tmp_path / "out"
-    slow = ["--max-iters", "400", "--min-learning-rate", "1e-30", "--depth", "2", "--width", "4",
+    # Long enough per image that the second is still training when the signal lands, even if
+    # this process is slow to notice the first image's sidecar on a busy machine.
+    slow = ["--max-iters", "2000", "--min-learning-rate", "1e-30", "--depth", "2", "--width", "4",
             "--crop-size", "12", "-q"]
     cmd = [sys.executable, str(ROOT / "run_zssr.py"), str(tmp_path / "in"), "-o", str(out), *slow]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True,
