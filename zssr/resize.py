@@ -109,6 +109,14 @@ class _Taps:
     stride: int
 
     @cached_property
+    def window(self) -> tuple[int, np.ndarray]:
+        """First input position the band reads (may be negative) and the folded input index of
+        every position from there to the last one read: the padded copy filtering works on."""
+        lo = int(self.left.min())
+        hi = int(self.left.max()) + self.weights.shape[1]
+        return lo, self.fold(np.arange(lo, hi), self.in_len)
+
+    @cached_property
     def dense(self) -> np.ndarray:
         """The band as a dense (out_len, in_len) matrix (border folding included), built once
         (bands are cached per axis length, so small crops in the sampler reuse it)."""
@@ -170,9 +178,8 @@ def _apply_axis(image: np.ndarray, taps: _Taps, axis: int) -> np.ndarray:
         m = taps.dense.astype(image.dtype, copy=False)
         return np.moveaxis(np.tensordot(m, moved, axes=([1], [0])), 0, axis)
     flat = moved.reshape(taps.in_len, -1)
-    lo = int(taps.left.min())
-    hi = int(taps.left.max()) + taps.weights.shape[1]
-    padded = np.ascontiguousarray(flat[taps.fold(np.arange(lo, hi), taps.in_len)])
+    lo, index = taps.window
+    padded = np.ascontiguousarray(flat[index])
     out = np.empty((out_len, flat.shape[1]), dtype=image.dtype)
     for phase in range(taps.period):
         rows = len(range(phase, out_len, taps.period))
