@@ -52,6 +52,46 @@ def test_interrupt_keeps_the_last_finished_step_and_resume_continues(tmp_path):
     assert (tmp_path / "best.weights.h5").exists()
 
 
+def test_a_signal_during_fit_stops_at_the_next_step_boundary_and_a_second_stops_at_once(
+        tmp_path):
+    model, rng, batch = _setup(tmp_path)
+    calls = {"n": 0, "after_signal": 0}
+
+    def signalling_batch():
+        calls["n"] += 1
+        if calls["n"] == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+            calls["after_signal"] += 1  # the handler did not raise here: the step goes on
+        return batch()
+
+    def train(_args):
+        state = training.new_state({"what": "test"})
+        training.fit(model, state, rng, next_batch=signalling_batch, validate=None, iters=10,
+                     val_every=100, folder=tmp_path, quiet=True)
+
+    assert training.run_main(train, None) == 130
+    assert calls == {"n": 3, "after_signal": 1}
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["step"] == 3 and state["history"][-1] == {"step": 3, "interrupted": True}
+    assert signal.getsignal(signal.SIGTERM) is not training._interrupt  # handler restored
+
+    calls.update(n=0, after_signal=0)
+
+    def twice(_args):
+        def batch_signalling_twice():
+            calls["n"] += 1
+            if calls["n"] == 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+                os.kill(os.getpid(), signal.SIGTERM)
+                calls["after_signal"] += 1
+            return batch()
+        training.fit(model, training.new_state({}), rng, next_batch=batch_signalling_twice,
+                     validate=None, iters=10, val_every=100, folder=tmp_path / "b", quiet=True)
+
+    assert training.run_main(twice, None) == 130
+    assert calls == {"n": 2, "after_signal": 0}  # the second signal raised inside the step
+
+
 def test_sigterm_writes_a_checkpoint_and_exits_130(tmp_path, natural_image):
     import imageio.v3 as iio
 

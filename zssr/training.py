@@ -118,18 +118,23 @@ def fit(model: Any, state: dict, rng: np.random.Generator, *,
     from tqdm import tqdm
 
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     clock = [time.perf_counter()]  # start of the time not yet added to state["seconds"]
     bar = tqdm(total=iters, initial=state["step"], unit="step", dynamic_ncols=True,
                disable=quiet)
+    _Stop.deferring = True
     try:
         _loop(model, state, rng, next_batch, validate, iters, val_every, folder, bar, clock)
     except KeyboardInterrupt:
-        # Keep everything up to the last finished step (Python sees the signal between steps).
+        # Keep everything up to the last finished step.
+        _Stop.deferring = False
         state["seconds"] += time.perf_counter() - clock[0]
         state["history"].append({"step": state["step"], "interrupted": True})
         save_checkpoint(folder, model, state, rng)
         bar.close()
         raise
+    finally:
+        _Stop.deferring = False
     bar.close()
     return state
 
@@ -142,6 +147,7 @@ def _loop(model: Any, state: dict, rng: np.random.Generator, next_batch, validat
     losses: list[float] = []
     with open(folder / "log.jsonl", "a") as log:
         while state["step"] < iters:
+            _Stop.check()
             x, y = next_batch()
             losses.append(float(model.train_on_batch(x, y)))
             state["step"] += 1
@@ -199,17 +205,21 @@ def add_run_flags(p: Any, *, iters: int, batch_size: int, lr: float, min_lr: flo
                    help=f"without --val-dir, the last N training images are held out "
                         f"(default {val_count})")
     p.add_argument("--iters", type=int, default=iters, help=f"training steps (default {iters})")
-    p.add_argument("--batch-size", type=int, default=batch_size)
+    p.add_argument("--batch-size", type=int, default=batch_size,
+                   help=f"crops per step (default {batch_size})")
     p.add_argument("--lr", type=float, default=lr, help=f"initial learning rate (default {lr})")
     p.add_argument("--min-lr", type=float, default=min_lr,
                    help=f"final rate of the cosine schedule (default {min_lr})")
-    p.add_argument("--val-every", type=int, default=val_every)
+    p.add_argument("--val-every", type=int, default=val_every,
+                   help=f"steps between validations and best-weight checks "
+                        f"(default {val_every})")
     p.add_argument("--checkpoint-dir", required=True,
                    help="run folder: last.keras, state.json, log.jsonl, best.weights.h5")
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
     p.add_argument("--output", default=None, help="write the best weights here (.weights.h5)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seeds the crops and the model's initial weights (default 0)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32",
                    help="mixed_bfloat16 computes in bfloat16 with float32 weights: about 2x "
                         "faster on CPUs with AVX512-BF16 (default float32)")
@@ -224,8 +234,30 @@ def check_run_flags(parser: Any, args: Any, positive: tuple[str, ...]) -> None:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
 
 
+class _Stop:
+    """A termination signal (SIGTERM, SIGINT) that :func:`run_main` received.
+
+    While :func:`fit` runs, the handler only records the signal and the loop stops at the next
+    step boundary: raised anywhere, the interrupt could land inside TensorFlow or inside an HDF5
+    checkpoint write and leave the process hung (seen about once in 15 runs). A second signal
+    stops at once; outside :func:`fit` (loading data) the first one does.
+    """
+
+    signum: int | None = None
+    deferring = False
+
+    @classmethod
+    def check(cls) -> None:
+        if cls.signum is not None:
+            raise KeyboardInterrupt(f"signal {cls.signum}")
+
+
 def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
+    if _Stop.deferring and _Stop.signum is None:
+        _Stop.signum = signum
+        return
+    _Stop.signum = signum
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def run_main(train: Callable[[Any], Any], args: Any) -> int:
@@ -235,6 +267,7 @@ def run_main(train: Callable[[Any], Any], args: Any) -> int:
     import signal
     import sys
 
+    _Stop.signum = None
     previous = {sig: signal.signal(sig, _interrupt)  # SIGINT too: background jobs ignore it
                 for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
