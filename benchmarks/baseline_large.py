@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from large_image import _child_run  # noqa: E402
 
-from zssr.benchmark import _machine  # noqa: E402
+from zssr.benchmark import machine_description  # noqa: E402
 from zssr.io import write_json  # noqa: E402
 
 CHILD = """
@@ -83,7 +83,7 @@ def main() -> int:
               f"peak RSS {gib:.2f} GiB, output {info['shape']} ({info['weights']})")
     diff = tiled_vs_untiled(args.scale)
     result = {
-        "machine": _machine(), "date": time.strftime("%Y-%m-%d"), "size": args.size,
+        "machine": machine_description(), "date": time.strftime("%Y-%m-%d"), "size": args.size,
         "scale": args.scale, "tile": args.tile, "runs": runs,
         "median_inference_seconds": statistics.median(r["seconds"] for r in runs),
         "median_peak_rss_gib": statistics.median(r["peak_rss_gib"] for r in runs),

@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from zssr.benchmark import _machine  # noqa: E402
+from zssr.benchmark import machine_description  # noqa: E402
 from zssr.estimate.kernelgan import KernelGANConfig, estimate_kernel  # noqa: E402
 from zssr.io import read_image, write_json  # noqa: E402
 from zssr.kernels import bicubic_kernel, kernel_covariance, kernel_error  # noqa: E402
@@ -71,10 +71,11 @@ def evaluate(args: argparse.Namespace, cases: list, out: Path) -> int:
                   f"{n} {row[n]:.2f}" for n in variants), flush=True)
     names = list(variants)
     means = {n: float(np.mean([r[n] for r in rows])) for n in names}
-    write_json(str(out) + "_zssr.json", {"machine": _machine(), "args": vars(args),
+    write_json(str(out) + "_zssr.json", {"machine": machine_description(), "args": vars(args),
                                          "config": cfg.to_dict(), "rows": rows, "mean": means})
     lines = ["# Short ZSSR with estimated kernels sharpened by gamma (synthetic, BSD200)", "",
-             f"Machine: {_machine()}. Preset `kernel`, {args.evaluate} iterations (cosine). "
+             f"Machine: {machine_description()}. Preset `kernel`, {args.evaluate} iterations "
+             "(cosine). "
              "PSNR-Y (dB) against the training image, shave 2.", "",
              "| image | true std | " + " | ".join(names) + " |",
              "|---|---:|" + "---:|" * len(names)]
@@ -131,9 +132,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{row['est_std'][1]:.2f}, error {row['kernel_error']:.4f} (bicubic "
               f"{row['kernel_error_bicubic']:.4f}), {seconds:.0f} s", flush=True)
     np.savez_compressed(str(out) + ".npz", **raw)
-    write_json(str(out) + ".json", {"machine": _machine(), "args": vars(args), "rows": rows})
+    write_json(str(out) + ".json",
+               {"machine": machine_description(), "args": vars(args), "rows": rows})
     lines = ["# KernelGAN on synthetic kernels over BSD200 training images (x2)", "",
-             f"Machine: {_machine()}. Raw generator kernels (no post-processing); std = "
+             f"Machine: {machine_description()}. Raw generator kernels (no post-processing); std = "
              "second-moment standard deviation along the principal axes (HR pixels).", "",
              "| image | true std | estimate std | kernel error (bicubic's) | seconds |",
              "|---|---:|---:|---:|---:|"]

@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from zssr.benchmark import _machine  # noqa: E402
+from zssr.benchmark import machine_description  # noqa: E402
 
 DEFAULT_IMAGE = ROOT.parent / "shared" / "data" / "div2krk" / "gt" / "im_2.png"
 
@@ -112,7 +112,7 @@ def main() -> int:
     if args.append and previous.exists():
         runs = json.loads(previous.read_text())["runs"] + runs
     result = {
-        "machine": _machine(), "input": f"{args.image} [:1080, :1920]", "scale": 2,
+        "machine": machine_description(), "input": f"{args.image} [:1080, :1920]", "scale": 2,
         "preset": "ideal", "max_iters": args.max_iters, "runs": runs,
         "median_seconds": statistics.median(r["seconds"] for r in runs),
         "max_peak_rss_gib": max(r["peak_rss_gib"] for r in runs),

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from zssr import engine  # noqa: E402
-from zssr.benchmark import _machine, _parse_sets  # noqa: E402
+from zssr.benchmark import _parse_sets, machine_description  # noqa: E402
 from zssr.config import preset, preset_names  # noqa: E402
 from zssr.io import read_image, write_json  # noqa: E402
 
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = sorted(timers.seconds.items(), key=lambda kv: -kv[1])
     iters = result.iterations
     lines = [f"# Where ZSSR's time goes: `{args.preset}` on {name} x{args.scale:g}", "",
-             f"Machine: {_machine()}. Precision {cfg.precision}, {iters} iterations, "
+             f"Machine: {machine_description()}. Precision {cfg.precision}, {iters} iterations, "
              f"total {total:.1f} s.", "",
              "| part | seconds | share | calls | ms per call |", "|---|---:|---:|---:|---:|"]
     for label, sec in rows:
@@ -142,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     tag = f"_{args.tag}" if args.tag else ""
     out = ROOT / "benchmarks" / "results" / f"profile_{args.preset}{tag}"
-    write_json(str(out) + ".json", {"machine": _machine(), "image": name, "scale": args.scale,
+    write_json(str(out) + ".json", {"machine": machine_description(), "image": name,
+                                    "scale": args.scale,
                                     "config": cfg.to_dict(), "total_seconds": total,
                                     "iterations": iters, "seconds": dict(timers.seconds),
                                     "calls": dict(timers.calls)})

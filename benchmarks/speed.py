@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from zssr.benchmark import _machine, _parse_sets, evaluate, load_dataset  # noqa: E402
+from zssr.benchmark import _parse_sets, evaluate, load_dataset, machine_description  # noqa: E402
 from zssr.io import write_json  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -86,7 +86,8 @@ def main() -> int:
     p.add_argument("--tag", default="")
     args = p.parse_args()
     overrides = _parse_sets(args.set, p)
-    meta = {"machine": _machine(), "date": time.strftime("%Y-%m-%d"), "scale": args.scale,
+    meta = {"machine": machine_description(), "date": time.strftime("%Y-%m-%d"),
+            "scale": args.scale,
             "repeats": args.repeats, "overrides": overrides, "gt_kernel": args.gt_kernel}
     results = run(args, overrides)
     presets = args.presets.split(",")

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import keras  # noqa: E402
 
-from zssr.benchmark import _machine  # noqa: E402
+from zssr.benchmark import machine_description  # noqa: E402
 from zssr.network import build_network, compile_network  # noqa: E402
 
 
@@ -77,7 +77,7 @@ def main() -> int:
     achieved = flops / seconds / 1e9
     best_peak = max(peak.values())
     result = {
-        "machine": _machine(), "keras_backend": keras.backend.backend(),
+        "machine": machine_description(), "keras_backend": keras.backend.backend(),
         "threads": os.cpu_count(), "crop": args.crop, "repeats": args.repeats,
         "step_median_seconds": seconds, "step_gflop": flops / 1e9,
         "achieved_gflops": achieved, "matmul_gflops": peak,

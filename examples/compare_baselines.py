@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from zssr import __version__
-from zssr.benchmark import _machine, evaluate, load_dataset, write_comparison
+from zssr.benchmark import evaluate, load_dataset, machine_description, write_comparison
 
 dataset, scale = Path(sys.argv[1]), int(sys.argv[2])
 samples = load_dataset(dataset, scale)
@@ -22,7 +22,7 @@ tables = [
              keep_crops=True),
 ]
 meta = {"dataset": dataset.name, "scale": scale, "preset": "ideal",
-        "overrides": {"max_iters": 500}, "machine": _machine(), "version": __version__,
+        "overrides": {"max_iters": 500}, "machine": machine_description(), "version": __version__,
         "date": time.strftime("%Y-%m-%d")}
 out = Path("comparison")
 out.mkdir(exist_ok=True)

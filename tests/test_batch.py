@@ -63,6 +63,29 @@ def test_one_failure_does_not_stop_the_batch(tmp_path, capsys):
     assert "b.png" in err and "1 failed of 3" in err
 
 
+def test_inputs_that_would_share_an_output_do_not_overwrite_each_other(tmp_path, capsys):
+    first = _png(tmp_path / "a" / "x.png", seed=1)
+    _png(tmp_path / "b" / "x.png", seed=2)  # mirrored into the same -o folder as a/x.png
+    out = tmp_path / "out"
+    args = [str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(out), *TINY[:-1]]
+    assert main([*args, "--overwrite"]) == 1
+    err = capsys.readouterr().err
+    assert f"would also be the output of {first}" in err and "1 failed of 2" in err
+    sidecar = (out / "x_zssr_x2.json").read_text()
+    assert str(first) in sidecar  # the first input's result, not replaced by the second's
+    # A resumed batch still reports the clash instead of taking the first output for its own.
+    assert main([*args, "--skip-existing"]) == 1
+    assert "would also be the output of" in capsys.readouterr().err
+
+
+def test_a_file_named_twice_runs_once(tmp_path, capsys):
+    path = _png(tmp_path / "in" / "a.png")
+    # Before: the second mention failed on the first one's output ("exists"), exit 1.
+    assert main([str(tmp_path / "in"), str(path), *TINY[:-1]]) == 0
+    assert capsys.readouterr().err.count("ok ") == 1
+    assert _written(tmp_path / "in") == ["a.png", "a_zssr_x2.json", "a_zssr_x2.png"]
+
+
 def _text(path, content):
     path.write_text(content)
     return path
@@ -166,6 +189,29 @@ def test_same_seed_gives_bit_identical_output(tmp_path):
     assert main([str(src), "-o", str(tmp_path / "2"), *args]) == 0
     assert ((tmp_path / "1" / "a_zssr_x2.png").read_bytes()
             == (tmp_path / "2" / "a_zssr_x2.png").read_bytes())
+
+
+def test_a_swallowed_interrupt_still_stops_the_batch(tmp_path, monkeypatch):
+    import zssr.cli as cli
+    from zssr.engine import ZSSR
+
+    real_run = ZSSR.run
+
+    def run(self, image, scale, kernel=None, progress=None):
+        try:  # SIGTERM lands inside a library that catches every exception
+            cli._raise_interrupt(signal.SIGTERM, None)
+        except KeyboardInterrupt:
+            pass
+        return real_run(self, image, scale, kernel, progress=progress)
+
+    monkeypatch.setattr(ZSSR, "run", run)
+    for i in range(2):
+        _png(tmp_path / "in" / f"im{i}.png", seed=i)
+    assert main([str(tmp_path / "in"), "-o", str(tmp_path / "out"), *TINY]) == 130
+    assert _written(tmp_path / "out") == []
+    # The flag does not outlive the batch: the next one runs.
+    monkeypatch.setattr(ZSSR, "run", real_run)
+    assert main([str(tmp_path / "in"), "-o", str(tmp_path / "out"), *TINY]) == 0
 
 
 def test_interrupted_batch_leaves_no_partial_file_and_resumes(tmp_path):

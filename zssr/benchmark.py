@@ -15,10 +15,11 @@ ZSSR; both run preset ``kernel`` unless ``--preset`` names another; the estimate
 kernel error and how well it re-synthesises the LR image from the ground truth), and the
 supervised baselines of :mod:`zssr.baselines` by name (``edsr-baseline``, shipped weights or
 ``--baseline-weights``).
-Scores follow the papers' protocol::
+Scores follow the SR papers' protocol (Y of MATLAB's rgb2ycbcr, shave = scale, outputs rounded to
+8 bits first; SSIM with an 11x11 Gaussian, sigma 1.5). Examples::
 
     python -m zssr.benchmark --dataset ../shared/data/set5 --scale 2 --method bicubic,zssr
-    python -m zssr.benchmark --dataset ../shared/data/div2krk --scale 2 \
+    python -m zssr.benchmark --dataset ../shared/data/div2krk --scale 2 \\
         --method bicubic,zssr,zssr-gt,zssr-estimated --images 2,3,6
 
 Each method's table is written as ``<set>_x<s>_<method>.md/.json``; with several methods, one
@@ -465,7 +466,8 @@ def _markdown(meta: dict, table: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _machine() -> str:
+def machine_description() -> str:
+    """The CPU, its core count and where Keras computes, for the header of every result."""
     import os
     cpu = platform.processor() or platform.machine()
     try:
@@ -476,7 +478,11 @@ def _machine() -> str:
                     break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores, no GPU used"
+    from .network import compute_device
+
+    device = compute_device()
+    where = "no GPU used" if device == "CPU" else f"computing on {device}"
+    return f"{cpu}, {os.cpu_count()} cores, {where}"
 
 
 def _parse_sets(items: list[str], parser: argparse.ArgumentParser) -> dict:
@@ -508,14 +514,18 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", required=True,
                         help="folder in the EDSR or the DIV2KRK layout, or of HR images")
-    parser.add_argument("--scale", type=int, required=True, choices=[2, 3, 4])
+    parser.add_argument("--scale", type=int, required=True, choices=[2, 3, 4],
+                        help="upscaling factor (the LR files of that factor are read)")
     parser.add_argument("--method", default="bicubic",
                         help=f"comma-separated, from {', '.join(METHODS)} (default: bicubic)")
     parser.add_argument("--preset", default=None, choices=preset_names(),
                         help="ZSSR preset (default: ideal for zssr, kernel for zssr-gt and "
                              "zssr-estimated)")
-    parser.add_argument("--max-iters", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--max-iters", type=int, default=None,
+                        help="ZSSR: cap on training iterations per scale step (default: the "
+                             "preset's)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="ZSSR / KernelGAN seed (default: the preset's, 0)")
     parser.add_argument("--images", default=None,
                         help="comma-separated image names or DIV2KRK indices (subset)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
@@ -528,7 +538,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true",
                         help="with --outputs: take saved outputs of the same method and settings "
                              "instead of running again (e.g. to add a method to a comparison)")
-    parser.add_argument("--results-dir", default="benchmarks/results")
+    parser.add_argument("--results-dir", default="benchmarks/results",
+                        help="where the md/json/csv/png results go (default: %(default)s)")
     parser.add_argument("--tag", default="", help="suffix for the result file names")
     args = parser.parse_args(argv)
 
@@ -548,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = {
         "dataset": dataset.name, "scale": args.scale, "preset": args.preset,
-        "overrides": overrides, "machine": _machine(), "version": __version__,
+        "overrides": overrides, "machine": machine_description(), "version": __version__,
         "date": time.strftime("%Y-%m-%d"), "python": sys.version.split()[0],
     }
     subset = "_" + "-".join(n.replace("im_", "") for n in names) if names else ""

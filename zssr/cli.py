@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import functools
 import glob
 import math
 import os
@@ -60,6 +59,8 @@ def parse_scale(text: str) -> tuple[float, float]:
 
 def _tuple_of(kind: type) -> Any:
     def parse(text: str) -> tuple:
+        if text.strip().lower() in ("", "none"):
+            return ()
         try:
             return tuple(kind(p) for p in text.split(",") if p.strip() != "")
         except ValueError:
@@ -67,6 +68,15 @@ def _tuple_of(kind: type) -> Any:
                 f"{text!r} is not a comma-separated list of {kind.__name__}s"
             ) from None
     return parse
+
+
+def _show(value: Any) -> str:
+    """A config value as the user would type it on the command line."""
+    if isinstance(value, tuple):
+        return ",".join(f"{v:g}" for v in value) if value else "none"
+    if isinstance(value, str):
+        return value or '""'
+    return str(value)
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +88,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     for f in dataclasses.fields(ZSSRConfig):
         flag = "--" + f.name.replace("_", "-")
         default = getattr(defaults, f.name)
-        help_text = doc.get(f.name, "") + f" (ideal: {default})"
+        help_text = doc.get(f.name, "") + f" (ideal: {_show(default)})"
         if isinstance(default, bool):
             group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                                default=None, help=help_text)
@@ -92,15 +102,16 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _field_docs() -> dict[str, str]:
-    """First sentence of each parameter's description in the ZSSRConfig docstring."""
+    """Each parameter's description in the ZSSRConfig docstring, as plain text for --help."""
     docs: dict[str, str] = {}
     names: list[str] = []
     text: list[str] = []
 
     def flush() -> None:
-        sentence = " ".join(text).split(". ")[0].rstrip(".").replace("%", "%%")
+        plain = " ".join(text).rstrip(".")
+        plain = re.sub(r":\w+:`([^`]*)`", r"\1", plain).replace("``", "").replace("`", "")
         for n in names:
-            docs[n] = sentence.replace("``", "")
+            docs[n] = plain.replace("%", "%%")
 
     for line in (ZSSRConfig.__doc__ or "").splitlines():
         stripped = line.strip()
@@ -142,8 +153,10 @@ def _import_backend(debug: bool) -> None:
     with _QuietStderr(enabled=not debug):
         import keras
 
+        from .network import compute_device
+
         keras.backend.backend()
-        _device()
+        compute_device()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -268,26 +281,6 @@ def _versions() -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def _device() -> str:
-    import keras
-
-    backend = keras.backend.backend()
-    try:
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            gpus = tf.config.list_logical_devices("GPU")
-            return f"GPU ({', '.join(d.name for d in gpus)})" if gpus else "CPU"
-        if backend == "jax":
-            import jax
-
-            return ", ".join(str(d) for d in jax.devices())
-    except Exception:  # device listing is informative only
-        pass
-    return backend
-
-
 class _Progress:
     """tqdm bars fed by progress events (one bar per image and phase)."""
 
@@ -297,6 +290,7 @@ class _Progress:
         self.key: Any = None
 
     def __call__(self, event: Any) -> None:
+        _check_interrupt()
         if self.quiet:
             return
         from tqdm import tqdm
@@ -347,7 +341,7 @@ def _resolve_kernel(spec: str) -> tuple[Any, dict[str, Any]]:
                            "kernel_original_sum": loaded.original_sum}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Job:
     """One input file and where its output goes."""
 
@@ -396,7 +390,34 @@ def expand_inputs(specs: Sequence[str]) -> tuple[list[Job], int]:
                      for f in files]
         else:
             raise UsageError(f"{path}: no such file or folder; check the path")
-    return jobs, ignored
+    # The same file named twice (a folder and a file in it, overlapping patterns) runs once.
+    seen: set[Path] = set()
+    unique = []
+    for job in jobs:
+        key = job.path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(job)
+    return unique, ignored
+
+
+def output_clashes(jobs: Sequence[Job], out_dir: Path | None,
+                   scale: tuple[float, float]) -> dict[Job, Job]:
+    """Inputs whose output would land on an earlier input's output, mapped to that input.
+
+    ``photo.png`` and ``photo.jpg`` in one folder, or ``a/x.png`` and ``b/x.png`` mirrored into
+    one ``-o`` folder, would write the same ``x_zssr_x2`` files; the later one must not run (it
+    would fail on, or with ``--overwrite`` replace, the earlier one's result).
+    """
+    first: dict[Path, Job] = {}
+    clashes: dict[Job, Job] = {}
+    for job in jobs:
+        key = _output_paths(job, out_dir, scale, "")[0].resolve()
+        if key in first:
+            clashes[job] = first[key]
+        else:
+            first[key] = job
+    return clashes
 
 
 def _output_paths(job: Job, out_dir: Path | None, scale: tuple[float, float],
@@ -423,7 +444,7 @@ def _process(job: Job, args: argparse.Namespace, config: ZSSRConfig, kernel: Any
     from .engine import ZSSR
     from .io import output_suffix, read_image, sha256_file, write_image, write_json
     from .metrics import psnr, ssim
-    from .network import resolve_precision
+    from .network import compute_device, resolve_precision
     from .resize import imresize, output_shape_for
 
     loaded = read_image(job.path)
@@ -486,7 +507,7 @@ def _process(job: Job, args: argparse.Namespace, config: ZSSRConfig, kernel: Any
                    "lr_drop_iterations": s.lr_drop_iterations, "final_loss": s.final_loss,
                    "train_seconds": s.train_seconds, "predict_seconds": s.predict_seconds,
                    "back_projection_iters": s.back_projection_iters} for s in result.steps],
-        "metrics": metrics, "versions": _versions(), "device": _device(),
+        "metrics": metrics, "versions": _versions(), "device": compute_device(),
         "machine": platform.platform(), "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     write_image(out_path, result.image, info, alpha=alpha, overwrite=args.overwrite)
@@ -539,8 +560,22 @@ def _estimate(job: Job, pixels: np.ndarray, args: argparse.Namespace, out_path: 
                     "kernel_estimation_config": dataclasses.asdict(cfg)}
 
 
+class _Signals:
+    """The termination signal received, if any. SIGTERM raises KeyboardInterrupt wherever Python
+    happens to be; should a library swallow it there, the flag makes the next progress event (every
+    training iteration) and the next image raise it again, so the batch still stops."""
+
+    received: int | None = None
+
+
 def _raise_interrupt(signum: int, frame: Any) -> None:
+    _Signals.received = signum
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _check_interrupt() -> None:
+    if _Signals.received is not None:
+        raise KeyboardInterrupt(f"signal {_Signals.received}")
 
 
 def _check_writable(folder: Path) -> None:
@@ -594,6 +629,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ignored:
         say(f"note: ignored {ignored} earlier zssr output(s) (*_zssr_x*) found in input folders")
 
+    _Signals.received = None
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     outcomes: list[tuple[str, Job, str, float]] = []
     overall = None
@@ -602,10 +638,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         overall = tqdm(total=len(jobs), desc="images", unit="img", position=0,
                        dynamic_ncols=True, file=sys.stderr)
+    clashes = output_clashes(jobs, out_dir, args.scale)
     try:
         for job in jobs:
+            _check_interrupt()
             t0 = time.perf_counter()
-            if args.skip_existing and _existing_output(job, out_dir, args.scale) is not None:
+            if job in clashes:
+                name = _output_paths(job, out_dir, args.scale, "")[0].name
+                message = (f"{job.path}: its output {name}.* would also be the output of "
+                           f"{clashes[job].path}; rename one of them or run them with "
+                           "different -o folders")
+                print(f"error: {message}", file=sys.stderr)
+                outcomes.append(("failed", job, message, 0.0))
+            elif args.skip_existing and _existing_output(job, out_dir, args.scale) is not None:
                 outcomes.append(("skipped", job, "output exists", 0.0))
             else:
                 try:

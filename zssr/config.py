@@ -50,21 +50,27 @@ class ZSSRConfig:
         over the image (about this many pixels in all) instead of the whole image: the test only
         has to track the error's trend for the learning-rate policy, and on a 1080p input the
         whole-image test cost more than the training steps. 0 always tests the whole image.
-    depth, width : int
-        Convolution layers and channels of the residual network.
+    depth : int
+        Convolution layers of the residual network (3x3 each; the paper's 8).
+    width : int
+        Channels of every convolution but the last (the paper's 64).
     init_variance : float
         Weights start as N(0, init_variance / fan_in): small, so the network starts near identity.
     crop_size : int
         HR-father crop side; smaller images use their whole extent.
     noise_std : float
         Gaussian noise added to LR sons (0 for ideal inputs, ~0.0125 for real photos).
-    leave_as_is_probability, no_interpolate_probability : float
-        Chances that a father is a plain crop, or a crop rotated by 90-degree steps / mirrored; the
-        rest are interpolated affine crops.
+    leave_as_is_probability : float
+        Chance that a father is a plain crop of the input.
+    no_interpolate_probability : float
+        Chance that a father is a crop rotated by 90-degree steps and maybe mirrored (no
+        interpolation); the rest are interpolated affine crops.
     min_scale : float
         Smallest random downscale of an affine father, relative to the input.
-    scale_diff_sigma, shear_sigma : float
-        Std of the anisotropic scale jitter and of the shear of affine fathers.
+    scale_diff_sigma : float
+        Standard deviation of the difference between the two axis scales of an affine father.
+    shear_sigma : float
+        Standard deviation of the shear of an affine father.
     allow_rotation : bool
         Rotations and mirror flips in augmentation (off for kernels without symmetry).
     self_ensemble : bool

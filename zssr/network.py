@@ -15,33 +15,44 @@ from functools import lru_cache
 import keras
 import numpy as np
 
-__all__ = ["build_network", "compile_network", "forward", "load_initial_weights",
-           "resolve_precision"]
+__all__ = ["build_network", "compile_network", "compute_device", "forward",
+           "load_initial_weights", "resolve_precision"]
+
+
+@lru_cache(maxsize=1)
+def _gpus() -> tuple[str, ...]:
+    """Names of the GPUs the Keras backend computes on (none on a CPU-only machine)."""
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            return tuple(str(d) for d in jax.devices() if d.platform == "gpu")
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            return tuple(d.name for d in tf.config.list_logical_devices("GPU"))
+        if backend == "torch":
+            import torch
+
+            return tuple(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
+    except Exception:  # a broken GPU runtime means no GPU, not a failed run
+        pass
+    return ()
+
+
+def compute_device() -> str:
+    """Where the Keras backend computes: ``"CPU"`` or ``"GPU (<names>)"``."""
+    gpus = _gpus()
+    return f"GPU ({', '.join(gpus)})" if gpus else "CPU"
 
 
 @lru_cache(maxsize=1)
 def _bfloat16_is_native() -> bool:
     """Whether this machine runs bfloat16 convolutions natively: a GPU for the Keras backend, or
     a CPU with AVX512-BF16 or AMX (without them, oneDNN emulates bfloat16 and is slower)."""
-    backend = keras.backend.backend()
-    try:
-        if backend == "jax":
-            import jax
-
-            if any(d.platform == "gpu" for d in jax.devices()):
-                return True
-        elif backend == "tensorflow":
-            import tensorflow as tf
-
-            if tf.config.list_physical_devices("GPU"):
-                return True
-        elif backend == "torch":
-            import torch
-
-            if torch.cuda.is_available():
-                return True
-    except Exception:  # a broken GPU runtime means no GPU, not a failed run
-        pass
+    if _gpus():
+        return True
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:

@@ -172,9 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crop", type=int, default=96, help="father side (default 96)")
     p.add_argument("--kernel-mix", type=float, default=0.5,
                    help="share of sons made with a random Gaussian kernel (default 0.5)")
-    p.add_argument("--noise-std", type=float, default=0.0)
-    p.add_argument("--depth", type=int, default=8)
-    p.add_argument("--width", type=int, default=64)
+    p.add_argument("--noise-std", type=float, default=0.0,
+                   help="Gaussian noise added to the sons (default 0)")
+    p.add_argument("--depth", type=int, default=8,
+                   help="layers of the ZSSR network (default 8; ZSSR must use the same)")
+    p.add_argument("--width", type=int, default=64,
+                   help="channels of the ZSSR network (default 64; ZSSR must use the same)")
     return p
 
 
