@@ -148,10 +148,16 @@ def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
 
     margin = margin if margin is not None else receptive_radius() + 2
     sr = tiled_apply(run, x, tile=tile_size, margin=margin, scale=scale)
-    sr = np.clip(sr, 0.0, 1.0)
+    # In place: on a 2000x2000 x4 input the output alone is 0.77 GB, and a clipped copy plus a
+    # dtype copy held three of it at once.
+    # (A backend's array may be read-only, e.g. JAX's untiled output: then clip into a copy.)
+    if sr.dtype == np.float32 and sr.flags.writeable:
+        np.clip(sr, 0.0, 1.0, out=sr)
+    else:
+        sr = np.clip(sr, 0.0, 1.0)
     if gray:
         sr = sr.mean(axis=2) if image.ndim == 2 else sr.mean(axis=2, keepdims=True)
-    return sr.astype(np.float32)
+    return sr.astype(np.float32, copy=False)
 
 
 def bicubic(image: np.ndarray, scale: float) -> np.ndarray:

@@ -40,9 +40,11 @@ def set5_scores(model, set5: Path, scale: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m zssr.baselines.ship", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint-dir", required=True)
-    p.add_argument("--scale", type=int, required=True, choices=[2, 3, 4])
-    p.add_argument("--name", default="edsr-baseline")
+    p.add_argument("--checkpoint-dir", required=True,
+                   help="run folder of python -m zssr.baselines.train (its best.weights.h5)")
+    p.add_argument("--scale", type=int, required=True, choices=[2, 3, 4],
+                   help="scale the run was trained for")
+    p.add_argument("--name", default="edsr-baseline", help="model name (default %(default)s)")
     p.add_argument("--set5", required=True, help="Set5 in the EDSR layout")
     p.add_argument("--hardware", required=True, help="where the training ran, in words")
     p.add_argument("--note", default="", help="free text for the manifest entry")
