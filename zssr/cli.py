@@ -561,15 +561,21 @@ def _estimate(job: Job, pixels: np.ndarray, args: argparse.Namespace, out_path: 
 
 
 class _Signals:
-    """The termination signal received, if any. SIGTERM raises KeyboardInterrupt wherever Python
-    happens to be; should a library swallow it there, the flag makes the next progress event (every
-    training iteration) and the next image raise it again, so the batch still stops."""
+    """The termination signal (SIGTERM, or Ctrl-C's SIGINT) received, if any.
+
+    The first signal is only recorded: the next progress event (every training iteration, every
+    ensemble pass) or the next image raises KeyboardInterrupt, so it never lands inside
+    TensorFlow or a file write, where it could leave the process hung or be swallowed by a
+    library. A second signal raises at once.
+    """
 
     received: int | None = None
 
 
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    _Signals.received = signum
+def _on_signal(signum: int, frame: Any) -> None:
+    if _Signals.received is None:
+        _Signals.received = signum
+        return
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -630,7 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"note: ignored {ignored} earlier zssr output(s) (*_zssr_x*) found in input folders")
 
     _Signals.received = None
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     outcomes: list[tuple[str, Job, str, float]] = []
     overall = None
     if len(jobs) > 1 and not args.quiet:
@@ -684,7 +690,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               "Resume with --skip-existing.", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if overall is not None:
         overall.close()
     failed = [o for o in outcomes if o[0] == "failed"]
