@@ -221,3 +221,33 @@ def test_mixed_bfloat16_training_runs_and_stays_close(natural_image):
     mixed = ZSSR(cfg.replace(precision="mixed_bfloat16")).upscale(lr, 2)
     assert mixed.dtype == np.float32 and mixed.shape == full.shape
     assert psnr(mixed, full, scale=2) > 40  # 4 tiny steps apart: only rounding differs
+
+
+def test_non_finite_training_raises_instead_of_returning_a_broken_image(small, tmp_path):
+    from zssr.engine import TrainingDiverged
+    from zssr.network import build_network
+
+    net = build_network(3, depth=TINY["depth"], width=TINY["width"])
+    net.set_weights([np.full_like(w, np.nan) for w in net.get_weights()])
+    path = tmp_path / "nan.weights.h5"
+    net.save_weights(str(path))
+    with pytest.raises(TrainingDiverged, match=r"loss is nan at iteration 1.*--precision float32"):
+        ZSSR(preset("ideal", **TINY, init_weights=str(path))).run(small, 2)
+
+
+def test_non_finite_prediction_raises(small, monkeypatch):
+    import zssr.engine as engine
+
+    real = engine.forward
+    calls = {"n": 0}
+
+    def forward(model, x):
+        out = np.array(real(model, x))
+        calls["n"] += 1
+        if calls["n"] == 3:  # the third ensemble member (a cosine schedule runs no tests)
+            out[0, 0, 0] = np.inf
+        return out
+
+    monkeypatch.setattr(engine, "forward", forward)
+    with pytest.raises(engine.TrainingDiverged, match="ensemble member 3 of 8"):
+        ZSSR(preset("ideal", **TINY, lr_schedule="cosine")).run(small, 2)

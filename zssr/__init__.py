@@ -26,6 +26,7 @@ _LAZY = {
     "StepReport": ".engine",
     "ProgressEvent": ".engine",
     "upscale": ".engine",
+    "TrainingDiverged": ".engine",
     "estimate_kernel": ".estimate",
     "KernelGANConfig": ".estimate",
 }

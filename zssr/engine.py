@@ -15,7 +15,13 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .config import ZSSRConfig
-from .network import build_network, compile_network, forward, load_initial_weights
+from .network import (
+    build_network,
+    compile_network,
+    forward,
+    load_initial_weights,
+    resolve_precision,
+)
 from .resize import as_pair, downscale_with_kernel, imresize, output_shape_for
 from .sampler import FatherSource, father_to_son, interpolate_son, sample_hr_father
 from .tiling import tiled_apply
@@ -30,10 +36,26 @@ __all__ = [
     "scale_steps",
     "back_projection",
     "lr_should_drop",
+    "TrainingDiverged",
 ]
 
 Pair = tuple[float, float]
 KernelArg = None | str | np.ndarray | Sequence[np.ndarray]
+
+
+class TrainingDiverged(FloatingPointError):
+    """The network produced non-finite values (a NaN or infinite loss or output).
+
+    Raised instead of returning an image with holes in it. It is rare and not tied to an input:
+    running again (another seed) or with ``precision="float32"`` is the remedy.
+    """
+
+
+def _diverged(what: str, step: int, n_steps: int, precision: str) -> TrainingDiverged:
+    where = f" (scale step {step + 1} of {n_steps})" if n_steps > 1 else ""
+    return TrainingDiverged(
+        f"{what}{where}: no output was made; run it again (another --seed) or with "
+        f"--precision float32 (this run: {resolve_precision(precision)})")
 
 
 @dataclass(frozen=True)
@@ -416,6 +438,9 @@ class ZSSR:
                     1.0 + math.cos(math.pi * iteration / max(cfg.max_iters - 1, 1)))
                 model.optimizer.learning_rate.assign(learning_rate)
             loss = float(model.train_on_batch(interpolated[None], hr_father[None]))
+            if not math.isfinite(loss):
+                raise _diverged(f"training diverged: the loss is {loss} at iteration "
+                                f"{iteration + 1}", step, n_steps, cfg.precision)
             if not cosine and iteration % cfg.test_every == 0:
                 errors = []
                 for region in regions:
@@ -463,7 +488,11 @@ class ZSSR:
         stack = np.empty((len(ks), *out_shape, lr_input.shape[2]), dtype=np.float32)
         for n, k in enumerate(ks):
             x = np.ascontiguousarray(_transform(lr_input, k))
-            sr = np.clip(self._forward(model, interpolate_son(x, scale)), 0.0, 1.0)
+            sr = self._forward(model, interpolate_son(x, scale))
+            if not np.isfinite(sr).all():
+                raise _diverged(f"the network's output has non-finite values (ensemble member "
+                                f"{n + 1} of {len(ks)})", step, n_steps, cfg.precision)
+            sr = np.clip(sr, 0.0, 1.0)
             sr = np.ascontiguousarray(_untransform(sr, k))
             if sr.shape[:2] != out_shape:
                 # Odd sizes under a quarter turn: ceil() of swapped axes gives the same shape, so
