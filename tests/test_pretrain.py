@@ -47,6 +47,30 @@ def test_pretrain_writes_weights_that_zssr_starts_from(tmp_path, natural_image):
     np.testing.assert_array_equal(warm, again)
 
 
+def test_pretrain_init_from_starts_from_the_given_weights_and_records_them(tmp_path,
+                                                                          natural_image):
+    from zssr.io import sha256_file
+    from zssr.pretrain import main
+
+    hr = _folder(tmp_path / "hr", natural_image)
+    start = build_network(3, **TINY_NET, seed=42)
+    init = tmp_path / "start.weights.h5"
+    start.save_weights(str(init))
+    out = tmp_path / "warm.weights.h5"
+    # One step at a negligible rate: the result must be the starting weights.
+    assert main(["--hr-dir", str(hr), "--val-count", "1", "--iters", "1", "--batch-size", "2",
+                 "--crop", "24", "--depth", "3", "--width", "8", "-q", "--lr", "1e-12",
+                 "--min-lr", "1e-12", "--init-from", str(init),
+                 "--checkpoint-dir", str(tmp_path / "ck"), "--output", str(out)]) == 0
+    state = json.loads((tmp_path / "ck" / "state.json").read_text())
+    assert state["args"]["init_from"] == str(init)
+    assert state["args"]["init_from_sha256"] == sha256_file(init)
+    trained = build_network(3, **TINY_NET)
+    trained.load_weights(str(out))
+    for a, b in zip(start.get_weights(), trained.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
 def test_rgb_weights_fold_exactly_into_a_gray_network(tmp_path, rng):
     rgb = build_network(3, seed=5, init_variance=2.0, **TINY_NET)
     path = tmp_path / "rgb.weights.h5"

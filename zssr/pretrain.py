@@ -146,9 +146,19 @@ def pretrain(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
     else:
         model = build_network(3, depth=args.depth, width=args.width, seed=args.seed,
                               precision=args.precision)
+        state = training.new_state(training.jsonable_args(args))
+        if args.init_from:
+            from .io import sha256_file
+            from .network import load_initial_weights
+            from .warm import resolve
+
+            path = resolve(args.init_from)
+            load_initial_weights(model, path, depth=args.depth, width=args.width)
+            # The shipped file may be replaced by this run's result: keep which one it was.
+            state["args"]["init_from_sha256"] = sha256_file(path)
+            log(f"initialised from {path}")
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mean_absolute_error")
         rng = np.random.default_rng(args.seed)
-        state = training.new_state(training.jsonable_args(args))
     data = FatherBatches(images, args.scale, args.crop, args.kernel_mix, rng, args.noise_std)
     state = training.fit(
         model, state, rng, next_batch=lambda: data.batch(args.batch_size),
@@ -174,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of sons made with a random Gaussian kernel (default 0.5)")
     p.add_argument("--noise-std", type=float, default=0.0,
                    help="Gaussian noise added to the sons (default 0)")
+    p.add_argument("--init-from", default=None,
+                   help="start from these weights instead of random ones: a .weights.h5 file "
+                        "of the same depth and width, or 'warm' for the shipped ones (their "
+                        "sha256 is recorded)")
     p.add_argument("--depth", type=int, default=8,
                    help="layers of the ZSSR network (default 8; ZSSR must use the same)")
     p.add_argument("--width", type=int, default=64,

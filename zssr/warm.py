@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "params": int(params), "depth": run["depth"], "width": run["width"],
         "recipe": {k: run.get(k) for k in ("scale", "crop", "batch_size", "lr", "min_lr",
                                            "iters", "kernel_mix", "noise_std", "precision",
-                                           "seed")},
+                                           "seed", "init_from", "init_from_sha256")},
         **run_record(state), "hardware": args.hardware,
         "date": time.strftime("%Y-%m-%d"), "note": args.note,
     }
