@@ -251,3 +251,49 @@ def test_non_finite_prediction_raises(small, monkeypatch):
     monkeypatch.setattr(engine, "forward", forward)
     with pytest.raises(engine.TrainingDiverged, match="ensemble member 3 of 8"):
         ZSSR(preset("ideal", **TINY, lr_schedule="cosine")).run(small, 2)
+
+
+def _diverge_once(monkeypatch):
+    """Make the first training of a run fail as a bfloat16 divergence would, after it has
+    drawn samples; returns the call log."""
+    import zssr.engine as engine
+
+    real = engine.ZSSR._train
+    calls = []
+
+    def train(self, model, sources, lr_input, scale, kernel, rng, *rest):
+        calls.append(model.get_layer("conv0").dtype_policy.name)
+        if len(calls) == 1:
+            rng.random(7)  # samples drawn before the loss went bad
+            raise engine._diverged("training diverged: the loss is nan at iteration 3", 0, 1,
+                                   model)
+        return real(self, model, sources, lr_input, scale, kernel, rng, *rest)
+
+    monkeypatch.setattr(engine.ZSSR, "_train", train)
+    return calls
+
+
+def test_auto_precision_retrains_a_diverged_bfloat16_step_in_float32(small, monkeypatch):
+    import zssr.network as network
+
+    reference = ZSSR(preset("ideal", **TINY, precision="float32", seed=3)).run(small, 2)
+    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: True)
+    calls = _diverge_once(monkeypatch)
+    result = ZSSR(preset("ideal", **TINY, precision="auto", seed=3)).run(small, 2)
+    assert calls == ["mixed_bfloat16", "float32"]
+    step = result.steps[0]
+    assert step.precision == "float32"
+    assert step.retried.startswith("training diverged: the loss is nan at iteration 3 in "
+                                   "mixed_bfloat16; trained again in float32")
+    # Same start weights and same samples: exactly the float32 run.
+    np.testing.assert_array_equal(result.image, reference.image)
+
+
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_an_explicit_precision_is_not_retried(small, monkeypatch, precision):
+    from zssr.engine import TrainingDiverged
+
+    calls = _diverge_once(monkeypatch)
+    with pytest.raises(TrainingDiverged, match=f"this run: {precision}"):
+        ZSSR(preset("ideal", **TINY, precision=precision)).run(small, 2)
+    assert len(calls) == 1

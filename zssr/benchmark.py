@@ -236,6 +236,9 @@ def _run_method(sample: Sample, method: str, model, preset_name: str | None,
                 sample.hr, sample.lr, sample.kernel, sample.scale)
     result = ZSSR(preset(name, **(overrides or {}))).run(sample.lr, sample.scale, kernel)
     extra["preset"] = name
+    retried = [s.retried for s in result.steps if s.retried]
+    if retried:  # recorded in the results, so a table shows which runs needed it
+        extra["retried"] = retried
     return result.image, result.iterations, extra
 
 

@@ -479,6 +479,9 @@ def _process(job: Job, args: argparse.Namespace, config: ZSSRConfig, kernel: Any
         raise ProcessingError(str(exc)) from None
     finally:
         progress.close()
+    for s in result.steps:
+        if s.retried and not args.quiet:
+            print(f"note: {job.path}: {s.retried}", file=sys.stderr)
     alpha = None
     if loaded.alpha is not None:
         alpha = np.clip(imresize(loaded.alpha, args.scale, output_shape=out_shape), 0.0, 1.0)
@@ -506,7 +509,8 @@ def _process(job: Job, args: argparse.Namespace, config: ZSSRConfig, kernel: Any
                    "final_learning_rate": s.final_learning_rate,
                    "lr_drop_iterations": s.lr_drop_iterations, "final_loss": s.final_loss,
                    "train_seconds": s.train_seconds, "predict_seconds": s.predict_seconds,
-                   "back_projection_iters": s.back_projection_iters} for s in result.steps],
+                   "back_projection_iters": s.back_projection_iters,
+                   "precision": s.precision, "retried": s.retried} for s in result.steps],
         "metrics": metrics, "versions": _versions(), "device": compute_device(),
         "machine": platform.platform(), "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }

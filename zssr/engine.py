@@ -47,15 +47,21 @@ class TrainingDiverged(FloatingPointError):
     """The network produced non-finite values (a NaN or infinite loss or output).
 
     Raised instead of returning an image with holes in it. It is rare and not tied to an input:
-    running again (another seed) or with ``precision="float32"`` is the remedy.
+    running again (another seed) or with ``precision="float32"`` is the remedy. ``what`` is the
+    short reason (what was non-finite, where).
     """
 
+    def __init__(self, message: str, what: str = "") -> None:
+        super().__init__(message)
+        self.what = what or message
 
-def _diverged(what: str, step: int, n_steps: int, precision: str) -> TrainingDiverged:
+
+def _diverged(what: str, step: int, n_steps: int, model) -> TrainingDiverged:
     where = f" (scale step {step + 1} of {n_steps})" if n_steps > 1 else ""
+    precision = model.get_layer("conv0").dtype_policy.name
     return TrainingDiverged(
         f"{what}{where}: no output was made; run it again (another --seed) or with "
-        f"--precision float32 (this run: {resolve_precision(precision)})")
+        f"--precision float32 (this run: {precision})", what=f"{what}{where} in {precision}")
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,13 @@ class ProgressEvent:
 
 @dataclass
 class StepReport:
-    """Record of one scale step: what was trained and how it stopped."""
+    """Record of one scale step: what was trained and how it stopped.
+
+    ``precision`` is the compute type the step finally trained in. ``retried`` says why it was
+    trained twice: with ``precision="auto"`` on a bfloat16 machine, a step whose training
+    diverged (non-finite loss) is trained again from the same weights and the same samples in
+    float32 (seen on an AMX Xeon, about one x4 ``warm`` run in 14 in a long-lived process).
+    """
 
     scale: Pair
     iterations: int
@@ -87,6 +99,8 @@ class StepReport:
     predict_seconds: float
     back_projection_iters: int
     reconstruction_mse: list[tuple[int, float]] = field(default_factory=list)
+    precision: str = "float32"
+    retried: str | None = None
 
 
 @dataclass
@@ -376,16 +390,25 @@ class ZSSR:
         for index, (step_scale, step_kernel, bp) in enumerate(zip(steps, kernels, bp_iters)):
             rel = (step_scale[0] / base[0], step_scale[1] / base[1])
             if model is None or cfg.init_net_for_each_step:
-                net = build_network(current.shape[2], depth=cfg.depth, width=cfg.width,
-                                    init_variance=cfg.init_variance, seed=cfg.seed,
-                                    precision=cfg.precision)
-                if cfg.init_weights:
-                    load_initial_weights(net, resolve_weights(cfg.init_weights), depth=cfg.depth,
-                                         width=cfg.width)
-                model = compile_network(net, cfg.learning_rate)
+                model = self._new_model(current.shape[2], cfg.precision)
             t0 = time.perf_counter()
-            report = self._train(model, sources, current, rel, step_kernel, rng, index,
-                                 len(steps), progress)
+            start_weights, start_rng = model.get_weights(), rng.bit_generator.state
+            precision = resolve_precision(cfg.precision)
+            try:
+                report = self._train(model, sources, current, rel, step_kernel, rng, index,
+                                     len(steps), progress)
+                retried = None
+            except TrainingDiverged as exc:
+                if cfg.precision != "auto" or precision == "float32":
+                    raise
+                # A divergence seen only in bfloat16 (oneDNN on AMX): the same step again, from
+                # the same weights and samples, in float32; the report says so.
+                model = self._new_model(current.shape[2], "float32", start_weights)
+                rng.bit_generator.state = start_rng
+                precision, retried = "float32", f"{exc.what}; trained again in float32"
+                report = self._train(model, sources, current, rel, step_kernel, rng, index,
+                                     len(steps), progress)
+            report.precision, report.retried = precision, retried
             t1 = time.perf_counter()
             output = self._predict(model, current, rel, step_kernel, bp, index, len(steps),
                                    progress)
@@ -408,6 +431,17 @@ class ZSSR:
             output = back_projection(output, original, (sv, sh), None, bp_iters[-1])
         result_image = output[:, :, 0] if squeeze else output
         return ZSSRResult(result_image, (sv, sh), reports, time.perf_counter() - start)
+
+    def _new_model(self, channels: int, precision: str, weights: list | None = None):
+        cfg = self.config
+        net = build_network(channels, depth=cfg.depth, width=cfg.width,
+                            init_variance=cfg.init_variance, seed=cfg.seed, precision=precision)
+        if weights is not None:
+            net.set_weights(weights)
+        elif cfg.init_weights:
+            load_initial_weights(net, resolve_weights(cfg.init_weights), depth=cfg.depth,
+                                 width=cfg.width)
+        return compile_network(net, cfg.learning_rate)
 
     def _train(self, model, sources, lr_input, scale: Pair, kernel, rng, step, n_steps,
                progress) -> StepReport:
@@ -440,7 +474,7 @@ class ZSSR:
             loss = float(model.train_on_batch(interpolated[None], hr_father[None]))
             if not math.isfinite(loss):
                 raise _diverged(f"training diverged: the loss is {loss} at iteration "
-                                f"{iteration + 1}", step, n_steps, cfg.precision)
+                                f"{iteration + 1}", step, n_steps, model)
             if not cosine and iteration % cfg.test_every == 0:
                 errors = []
                 for region in regions:
@@ -491,7 +525,7 @@ class ZSSR:
             sr = self._forward(model, interpolate_son(x, scale))
             if not np.isfinite(sr).all():
                 raise _diverged(f"the network's output has non-finite values (ensemble member "
-                                f"{n + 1} of {len(ks)})", step, n_steps, cfg.precision)
+                                f"{n + 1} of {len(ks)})", step, n_steps, model)
             sr = np.clip(sr, 0.0, 1.0)
             sr = np.ascontiguousarray(_untransform(sr, k))
             if sr.shape[:2] != out_shape:
