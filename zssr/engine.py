@@ -15,13 +15,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .config import ZSSRConfig
-from .network import (
-    build_network,
-    compile_network,
-    forward,
-    load_initial_weights,
-    resolve_precision,
-)
+from .network import build_network, compile_network, forward, load_initial_weights
 from .resize import as_pair, downscale_with_kernel, imresize, output_shape_for
 from .sampler import FatherSource, father_to_son, interpolate_son, sample_hr_father
 from .tiling import tiled_apply
@@ -56,9 +50,14 @@ class TrainingDiverged(FloatingPointError):
         self.what = what or message
 
 
+def _precision_of(model) -> str:
+    """Compute type of a network from :func:`build_network`: float32 or mixed_bfloat16."""
+    return model.get_layer("conv0").dtype_policy.name
+
+
 def _diverged(what: str, step: int, n_steps: int, model) -> TrainingDiverged:
     where = f" (scale step {step + 1} of {n_steps})" if n_steps > 1 else ""
-    precision = model.get_layer("conv0").dtype_policy.name
+    precision = _precision_of(model)
     return TrainingDiverged(
         f"{what}{where}: no output was made; run it again (another --seed) or with "
         f"--precision float32 (this run: {precision})", what=f"{what}{where} in {precision}")
@@ -392,23 +391,24 @@ class ZSSR:
             if model is None or cfg.init_net_for_each_step:
                 model = self._new_model(current.shape[2], cfg.precision)
             t0 = time.perf_counter()
-            start_weights, start_rng = model.get_weights(), rng.bit_generator.state
-            precision = resolve_precision(cfg.precision)
+            can_retry = cfg.precision == "auto" and _precision_of(model) != "float32"
+            if can_retry:
+                start_weights, start_rng = model.get_weights(), rng.bit_generator.state
+            retried = None
             try:
                 report = self._train(model, sources, current, rel, step_kernel, rng, index,
                                      len(steps), progress)
-                retried = None
             except TrainingDiverged as exc:
-                if cfg.precision != "auto" or precision == "float32":
+                if not can_retry:
                     raise
                 # A divergence seen only in bfloat16 (oneDNN on AMX): the same step again, from
                 # the same weights and samples, in float32; the report says so.
                 model = self._new_model(current.shape[2], "float32", start_weights)
                 rng.bit_generator.state = start_rng
-                precision, retried = "float32", f"{exc.what}; trained again in float32"
+                retried = f"{exc.what}; trained again in float32"
                 report = self._train(model, sources, current, rel, step_kernel, rng, index,
                                      len(steps), progress)
-            report.precision, report.retried = precision, retried
+            report.precision, report.retried = _precision_of(model), retried
             t1 = time.perf_counter()
             output = self._predict(model, current, rel, step_kernel, bp, index, len(steps),
                                    progress)

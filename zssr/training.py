@@ -126,8 +126,7 @@ def fit(model: Any, state: dict, rng: np.random.Generator, *,
     try:
         _loop(model, state, rng, next_batch, validate, iters, val_every, folder, bar, clock)
     except KeyboardInterrupt:
-        # Keep everything up to the last finished step.
-        _Stop.deferring = False
+        # Keep everything up to the last finished step (a second signal still stops at once).
         state["seconds"] += time.perf_counter() - clock[0]
         state["history"].append({"step": state["step"], "interrupted": True})
         save_checkpoint(folder, model, state, rng)
@@ -253,11 +252,10 @@ class _Stop:
 
 
 def _interrupt(signum: int, frame: Any) -> None:
-    if _Stop.deferring and _Stop.signum is None:
-        _Stop.signum = signum
-        return
+    first = _Stop.signum is None
     _Stop.signum = signum
-    raise KeyboardInterrupt(f"signal {signum}")
+    if not (first and _Stop.deferring):
+        raise KeyboardInterrupt(f"signal {signum}")
 
 
 def run_main(train: Callable[[Any], Any], args: Any) -> int:
