@@ -199,7 +199,7 @@ def test_a_swallowed_interrupt_still_stops_the_batch(tmp_path, monkeypatch):
 
     def run(self, image, scale, kernel=None, progress=None):
         try:  # SIGTERM lands inside a library that catches every exception
-            cli._on_signal(signal.SIGTERM, None)
+            cli._SIGNALS.handler(signal.SIGTERM, None)
         except KeyboardInterrupt:
             pass
         return real_run(self, image, scale, kernel, progress=progress)
@@ -223,10 +223,10 @@ def test_a_signal_waits_for_the_next_progress_event_and_a_second_one_stops_at_on
     seen = {"ran_on": 0, "second_raised": False}
 
     def run(self, image, scale, kernel=None, progress=None):
-        cli._on_signal(signal.SIGTERM, None)  # first: recorded, not raised here
+        cli._SIGNALS.handler(signal.SIGTERM, None)  # first: recorded, not raised here
         seen["ran_on"] += 1
         try:
-            cli._on_signal(signal.SIGTERM, None)
+            cli._SIGNALS.handler(signal.SIGTERM, None)
         except KeyboardInterrupt:
             seen["second_raised"] = True
         return real_run(self, image, scale, kernel, progress=progress)
@@ -236,7 +236,7 @@ def test_a_signal_waits_for_the_next_progress_event_and_a_second_one_stops_at_on
     assert main([str(tmp_path / "in"), "-o", str(tmp_path / "out"), *TINY]) == 130
     assert seen == {"ran_on": 1, "second_raised": True}
     assert _written(tmp_path / "out") == []
-    assert signal.getsignal(signal.SIGINT) is not cli._on_signal  # handlers restored
+    assert signal.getsignal(signal.SIGINT) != cli._SIGNALS.handler  # handlers restored
 
 
 def test_interrupted_batch_leaves_no_partial_file_and_resumes(tmp_path):

@@ -14,7 +14,6 @@ import math
 import os
 import platform
 import re
-import signal
 import sys
 import time
 import traceback
@@ -27,6 +26,7 @@ import numpy as np
 
 from . import __version__
 from .config import ZSSRConfig, preset, preset_names
+from .signals import DeferredSignals
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -564,28 +564,14 @@ def _estimate(job: Job, pixels: np.ndarray, args: argparse.Namespace, out_path: 
                     "kernel_estimation_config": dataclasses.asdict(cfg)}
 
 
-class _Signals:
-    """The termination signal (SIGTERM, or Ctrl-C's SIGINT) received, if any.
-
-    The first signal is only recorded: the next progress event (every training iteration, every
-    ensemble pass) or the next image raises KeyboardInterrupt, so it never lands inside
-    TensorFlow or a file write, where it could leave the process hung or be swallowed by a
-    library. A second signal raises at once.
-    """
-
-    received: int | None = None
-
-
-def _on_signal(signum: int, frame: Any) -> None:
-    if _Signals.received is None:
-        _Signals.received = signum
-        return
-    raise KeyboardInterrupt(f"signal {signum}")
+#: The first SIGTERM / Ctrl-C is only recorded: the next progress event (every training
+#: iteration, every ensemble pass) or the next image raises it, so it never lands inside
+#: TensorFlow or a file write; a second one raises at once.
+_SIGNALS = DeferredSignals()
 
 
 def _check_interrupt() -> None:
-    if _Signals.received is not None:
-        raise KeyboardInterrupt(f"signal {_Signals.received}")
+    _SIGNALS.check()
 
 
 def _check_writable(folder: Path) -> None:
@@ -639,8 +625,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ignored:
         say(f"note: ignored {ignored} earlier zssr output(s) (*_zssr_x*) found in input folders")
 
-    _Signals.received = None
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    restore_signals = _SIGNALS.install()
     outcomes: list[tuple[str, Job, str, float]] = []
     overall = None
     if len(jobs) > 1 and not args.quiet:
@@ -694,8 +679,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "Resume with --skip-existing.", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        restore_signals()
     if overall is not None:
         overall.close()
     failed = [o for o in outcomes if o[0] == "failed"]

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .signals import DeferredSignals
+
 __all__ = ["save_checkpoint", "load_checkpoint", "has_checkpoint", "note_resume",
            "split_validation", "prepare_run", "new_state", "fit", "export_best", "jsonable_args",
            "add_run_flags", "check_run_flags", "run_main", "run_record", "read_manifest",
@@ -122,7 +124,7 @@ def fit(model: Any, state: dict, rng: np.random.Generator, *,
     clock = [time.perf_counter()]  # start of the time not yet added to state["seconds"]
     bar = tqdm(total=iters, initial=state["step"], unit="step", dynamic_ncols=True,
                disable=quiet)
-    _Stop.deferring = True
+    _STOP.deferring = True
     try:
         _loop(model, state, rng, next_batch, validate, iters, val_every, folder, bar, clock)
     except KeyboardInterrupt:
@@ -133,7 +135,7 @@ def fit(model: Any, state: dict, rng: np.random.Generator, *,
         bar.close()
         raise
     finally:
-        _Stop.deferring = False
+        _STOP.deferring = False
     bar.close()
     return state
 
@@ -146,7 +148,7 @@ def _loop(model: Any, state: dict, rng: np.random.Generator, next_batch, validat
     losses: list[float] = []
     with open(folder / "log.jsonl", "a") as log:
         while state["step"] < iters:
-            _Stop.check()
+            _STOP.check()
             x, y = next_batch()
             losses.append(float(model.train_on_batch(x, y)))
             state["step"] += 1
@@ -233,41 +235,20 @@ def check_run_flags(parser: Any, args: Any, positive: tuple[str, ...]) -> None:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
 
 
-class _Stop:
-    """A termination signal (SIGTERM, SIGINT) that :func:`run_main` received.
-
-    While :func:`fit` runs, the handler only records the signal and the loop stops at the next
-    step boundary: raised anywhere, the interrupt could land inside TensorFlow or inside an HDF5
-    checkpoint write and leave the process hung (seen about once in 15 runs). A second signal
-    stops at once; outside :func:`fit` (loading data) the first one does.
-    """
-
-    signum: int | None = None
-    deferring = False
-
-    @classmethod
-    def check(cls) -> None:
-        if cls.signum is not None:
-            raise KeyboardInterrupt(f"signal {cls.signum}")
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    first = _Stop.signum is None
-    _Stop.signum = signum
-    if not (first and _Stop.deferring):
-        raise KeyboardInterrupt(f"signal {signum}")
+#: SIGTERM/SIGINT during :func:`run_main`; :func:`fit` defers them to the next step boundary,
+#: since raised anywhere the interrupt could land inside TensorFlow or an HDF5 checkpoint write
+#: and leave the process hung (seen about once in 15 runs). Outside :func:`fit` (loading data)
+#: the first one stops at once.
+_STOP = DeferredSignals(deferring=False)
 
 
 def run_main(train: Callable[[Any], Any], args: Any) -> int:
     """Run a training entry point with the exit codes of the command line: 0 done, 2 bad input
     (the message on stderr), 130 interrupted by Ctrl-C or SIGTERM (a checkpoint of the last
     finished step is written; resume with ``--resume``)."""
-    import signal
     import sys
 
-    _Stop.signum = None
-    previous = {sig: signal.signal(sig, _interrupt)  # SIGINT too: background jobs ignore it
-                for sig in (signal.SIGTERM, signal.SIGINT)}
+    restore = _STOP.install()
     try:
         train(args)
     except (FileNotFoundError, ValueError) as e:
@@ -277,8 +258,7 @@ def run_main(train: Callable[[Any], Any], args: Any) -> int:
         print("interrupted; continue with --resume", file=sys.stderr)
         return 130
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        restore()
     return 0
 
 
