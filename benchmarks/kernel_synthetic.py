@@ -10,13 +10,15 @@ principal axes, and the kernel error of the estimate and of the bicubic kernel. 
 are kept (``.npz``) so post-processing variants can be compared offline without re-estimating.
 Writes ``benchmarks/results/kernel_synthetic[_TAG].{md,json,npz}``.
 
-    python benchmarks/kernel_synthetic.py --evaluate 400 --gammas 1,1.5,2
+    python benchmarks/kernel_synthetic.py --evaluate 400 --gammas 1,1.5,2 \
+        [--preset kernel] [--set FIELD=VALUE ...] [--eval-tag TAG]
 
 reads those estimates back (same ``--count``/``--seed``/``--tag`` regenerate the same cases)
 and runs a short ZSSR (preset ``kernel``, ``--evaluate`` iterations) on each LR image with the
 bicubic kernel and with the post-processed estimate sharpened as ``k**gamma`` (which divides a
 Gaussian's standard deviations by ``sqrt(gamma)``) for each gamma, scoring PSNR-Y against the
-training image; writes ``kernel_synthetic[_TAG]_zssr.{md,json}``.
+training image (``--preset``/``--set`` choose the ZSSR recipe); writes
+``kernel_synthetic[_TAG]_zssr[_EVAL_TAG].{md,json}``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from zssr.benchmark import machine_description  # noqa: E402
+from zssr.benchmark import _parse_sets, machine_description  # noqa: E402
 from zssr.estimate.kernelgan import KernelGANConfig, estimate_kernel  # noqa: E402
 from zssr.io import read_image, write_json  # noqa: E402
 from zssr.kernels import bicubic_kernel, kernel_covariance, kernel_error  # noqa: E402
@@ -53,7 +55,8 @@ def evaluate(args: argparse.Namespace, cases: list, out: Path) -> int:
 
     raw = np.load(str(out) + ".npz")
     gammas = [float(g) for g in args.gammas.split(",")]
-    cfg = preset("kernel", max_iters=args.evaluate, lr_schedule="cosine")
+    cfg = preset(args.preset, max_iters=args.evaluate, lr_schedule="cosine",
+                 **_parse_sets(args.set, args.parser))
     rows = []
     for i, (stem, hr, truth, lr) in enumerate(cases):
         # An odd-sized training image gives a ceil()-sized LR; compare on the image's own grid.
@@ -71,11 +74,15 @@ def evaluate(args: argparse.Namespace, cases: list, out: Path) -> int:
                   f"{n} {row[n]:.2f}" for n in variants), flush=True)
     names = list(variants)
     means = {n: float(np.mean([r[n] for r in rows])) for n in names}
-    write_json(str(out) + "_zssr.json", {"machine": machine_description(), "args": vars(args),
+    suffix = "_zssr" + (f"_{args.eval_tag}" if args.eval_tag else "")
+    write_json(str(out) + suffix + ".json", {"machine": machine_description(),
+                                              "args": {k: v for k, v in vars(args).items()
+                                                       if k != "parser"},
                                          "config": cfg.to_dict(), "rows": rows, "mean": means})
     lines = ["# Short ZSSR with estimated kernels sharpened by gamma (synthetic, BSD200)", "",
-             f"Machine: {machine_description()}. Preset `kernel`, {args.evaluate} iterations "
-             "(cosine). "
+             f"Machine: {machine_description()}. Preset `{args.preset}`"
+             + (f" with {' '.join(args.set)}" if args.set else "")
+             + f", {args.evaluate} iterations (cosine). "
              "PSNR-Y (dB) against the training image, shave 2.", "",
              "| image | true std | " + " | ".join(names) + " |",
              "|---|---:|" + "---:|" * len(names)]
@@ -83,7 +90,7 @@ def evaluate(args: argparse.Namespace, cases: list, out: Path) -> int:
         lines.append(f"| {r['image']} | {r['true_std'][0]:.2f} x {r['true_std'][1]:.2f} | "
                      + " | ".join(f"{r[n]:.2f}" for n in names) + " |")
     lines.append("| **mean** | | " + " | ".join(f"**{means[n]:.2f}**" for n in names) + " |")
-    Path(str(out) + "_zssr.md").write_text("\n".join(lines) + "\n")
+    Path(str(out) + suffix + ".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 
@@ -96,7 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tag", default="")
     parser.add_argument("--evaluate", type=int, default=0, metavar="ITERS")
     parser.add_argument("--gammas", default="1,1.5,2")
+    parser.add_argument("--preset", default="kernel", help="ZSSR preset of --evaluate")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="ZSSRConfig override for --evaluate (repeatable)")
+    parser.add_argument("--eval-tag", default="",
+                        help="suffix of the --evaluate result files (kernel_synthetic_zssr_TAG)")
     args = parser.parse_args(argv)
+    args.parser = parser
     if not DATA.is_dir():
         print(f"error: {DATA} not found (needs ../shared/data/train/BSD200)", file=sys.stderr)
         return 2

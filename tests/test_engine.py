@@ -297,3 +297,41 @@ def test_an_explicit_precision_is_not_retried(small, monkeypatch, precision):
     with pytest.raises(TrainingDiverged, match=f"this run: {precision}"):
         ZSSR(preset("ideal", **TINY, precision=precision)).run(small, 2)
     assert len(calls) == 1
+
+
+def test_gradient_loss_weights_reach_the_loss_cropped_with_the_father(small, monkeypatch):
+    from zssr.sampler import gradient_weight_map
+
+    seen = []
+    real = ZSSR._new_model
+
+    def new_model(self, *args, **kwargs):
+        model = real(self, *args, **kwargs)
+        step = model.train_on_batch
+
+        def train_on_batch(x, y, sample_weight=None):
+            seen.append((y[0].copy(), None if sample_weight is None else sample_weight[0]))
+            return step(x, y, sample_weight=sample_weight)
+
+        model.train_on_batch = train_on_batch
+        return model
+
+    monkeypatch.setattr(ZSSR, "_new_model", new_model)
+    cfg = preset("kernel", **{**TINY, "crop_size": 12}, loss_weights="gradient",
+                 leave_as_is_probability=1.0, no_interpolate_probability=0.0)
+    image = np.ascontiguousarray(small)
+    ZSSR(cfg).run(image, 2)
+    expected = gradient_weight_map(image)
+    for father, weights in seen:
+        assert weights is not None and weights.shape == father.shape[:2]
+        # Plain crops: find the father in the image, its weights are the map's same crop.
+        hits = [(i, j) for i in range(image.shape[0] - 11) for j in range(image.shape[1] - 11)
+                if np.array_equal(image[i:i + 12, j:j + 12], father)]
+        assert len(hits) == 1
+        i, j = hits[0]
+        np.testing.assert_allclose(weights, expected[i:i + 12, j:j + 12], rtol=1e-5, atol=1e-6)
+    seen.clear()
+    ZSSR(cfg.replace(loss_weights="uniform")).run(image, 2)
+    assert all(w is None for _, w in seen)
+    with pytest.raises(ValueError, match="loss_weights"):
+        preset("ideal", loss_weights="edges")

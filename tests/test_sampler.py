@@ -78,3 +78,18 @@ def test_son_noise_and_kernel(rng):
     assert 0.03 < noisy.std() < 0.07
     k = np.ones((5, 5))
     assert np.allclose(father_to_son(father, (2.0, 2.0), k, rng), 0.5, atol=1e-6)
+
+
+def test_gradient_weight_map_follows_edges_has_mean_one_and_a_zero_border():
+    from zssr.sampler import gradient_weight_map
+
+    img = np.zeros((40, 50, 3), np.float32)
+    img[:, 25:] = 1.0  # one vertical edge
+    w = gradient_weight_map(img)
+    assert w.shape == (40, 50) and w.dtype == np.float32
+    assert w.mean() == pytest.approx(1.0, rel=1e-5)
+    assert np.all(w[:3] == 0) and np.all(w[:, -3:] == 0)
+    assert w[20, 24] > 0 and w[20, 10] == 0  # on the edge vs. in the flat part
+    np.testing.assert_array_equal(gradient_weight_map(np.full((9, 9, 1), 0.5)), np.ones((9, 9)))
+    gray = gradient_weight_map(img[:, :, :1])
+    np.testing.assert_allclose(gray, w, rtol=1e-5)  # the luma of a gray RGB image is its gray

@@ -17,7 +17,13 @@ from threadpoolctl import threadpool_limits
 from .config import ZSSRConfig
 from .network import build_network, compile_network, forward, load_initial_weights
 from .resize import as_pair, downscale_with_kernel, imresize, output_shape_for
-from .sampler import FatherSource, father_to_son, interpolate_son, sample_hr_father
+from .sampler import (
+    FatherSource,
+    father_to_son,
+    gradient_weight_map,
+    interpolate_son,
+    sample_hr_father,
+)
 from .tiling import tiled_apply
 from .warm import resolve as resolve_weights
 
@@ -456,6 +462,16 @@ class ZSSR:
         cosine = cfg.lr_schedule == "cosine"
         loss = math.nan
         iteration = 0
+        channels = lr_input.shape[2]
+        weighted, unit = cfg.loss_weights == "gradient", 1.0
+        if weighted:
+            # The weight map rides along as an extra channel, so that every crop, flip and warp
+            # of a father applies to its weights too; it is stored divided by its maximum
+            # (the sampler keeps values in [0, 1]) and scaled back after sampling.
+            maps = [gradient_weight_map(s.image) for s in sources]
+            unit = max(float(m.max()) for m in maps)
+            sources = [FatherSource(np.concatenate([s.image, (m / unit)[:, :, None]], axis=2),
+                                    s.base_scale) for s, m in zip(sources, maps)]
         for iteration in range(cfg.max_iters):
             hr_father = sample_hr_father(
                 sources, rng, crop_size=cfg.crop_size,
@@ -464,6 +480,10 @@ class ZSSR:
                 min_scale=cfg.min_scale, scale_diff_sigma=cfg.scale_diff_sigma,
                 shear_sigma=cfg.shear_sigma, allow_rotation=cfg.allow_rotation,
             )
+            weights = None
+            if weighted:
+                weights = hr_father[None, :, :, channels] * unit
+                hr_father = np.ascontiguousarray(hr_father[:, :, :channels])
             lr_son = father_to_son(hr_father, scale, kernel, rng, noise_std=cfg.noise_std)
             interpolated = interpolate_son(lr_son, scale, hr_father.shape[:2])
             if cosine:
@@ -471,7 +491,8 @@ class ZSSR:
                     cfg.learning_rate - cfg.min_learning_rate) * (
                     1.0 + math.cos(math.pi * iteration / max(cfg.max_iters - 1, 1)))
                 model.optimizer.learning_rate.assign(learning_rate)
-            loss = float(model.train_on_batch(interpolated[None], hr_father[None]))
+            loss = float(model.train_on_batch(interpolated[None], hr_father[None],
+                                              sample_weight=weights))
             if not math.isfinite(loss):
                 raise _diverged(f"training diverged: the loss is {loss} at iteration "
                                 f"{iteration + 1}", step, n_steps, model)

@@ -17,7 +17,8 @@ import numpy as np
 
 from .resize import downscale_with_kernel, imresize, output_shape_for
 
-__all__ = ["FatherSource", "sample_hr_father", "father_to_son", "interpolate_son"]
+__all__ = ["FatherSource", "sample_hr_father", "father_to_son", "interpolate_son",
+           "gradient_weight_map"]
 
 
 @dataclass(frozen=True)
@@ -161,3 +162,30 @@ def interpolate_son(
 ) -> np.ndarray:
     """Bicubic upscaling of a son to its father's grid: the base the network adds a residual to."""
     return imresize(lr_son, tuple(scale), output_shape=output_shape)
+
+
+def gradient_weight_map(image: np.ndarray, window: int = 5) -> np.ndarray:
+    """Per-pixel loss weights that follow the image's edges (KernelGAN's ZSSR loss map).
+
+    The gradient magnitude of the luma (or of the one gray channel), summed over ``window`` x
+    ``window`` boxes, zero within ``(window + 1) // 2`` pixels of the border (where the box sees
+    past the image), normalised to mean 1. A flat image gets uniform weights.
+
+    Returns
+    -------
+    ndarray
+        HxW float32.
+    """
+    img = np.asarray(image, dtype=np.float64)
+    gray = img[:, :, :3] @ np.array([0.299, 0.587, 0.114]) if img.shape[2] >= 3 else img[:, :, 0]
+    gy, gx = np.gradient(gray) if min(gray.shape) >= 2 else (np.zeros_like(gray),) * 2
+    summed = cv2.boxFilter(np.hypot(gx, gy), -1, (window, window), normalize=False,
+                           borderType=cv2.BORDER_CONSTANT)
+    margin = (window + window % 2) // 2
+    weights = np.zeros_like(summed)
+    weights[margin:-margin, margin:-margin] = np.clip(summed[margin:-margin, margin:-margin],
+                                                      0.0, None)
+    mean = weights.mean()
+    if not mean > 0:
+        return np.ones(gray.shape, dtype=np.float32)
+    return (weights / mean).astype(np.float32)
