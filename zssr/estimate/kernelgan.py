@@ -178,6 +178,20 @@ class DeepLinearGenerator(keras.layers.Layer):
                 "stride": self.stride, "seed": self.seed}
 
 
+class _DownscalePair(keras.layers.Layer):
+    """The generator's and bicubic's downscaling of a crop, as a layer, so that a model built on
+    it runs as one compiled call (eagerly, the dozen small ops of
+    :meth:`DeepLinearGenerator.downscale_pair` cost about as much as both training steps)."""
+
+    def __init__(self, generator: DeepLinearGenerator, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+
+    def call(self, x):
+        y, bic, _ = self.generator.downscale_pair(x)
+        return y, bic
+
+
 @keras.saving.register_keras_serializable(package="zssr")
 class BatchStatNorm(keras.layers.Layer):
     """Batch normalisation that always uses the statistics of the batch at hand.
@@ -314,6 +328,8 @@ def estimate_kernel(
     g_trainer = keras.Model(gt_in, d_net(gen(gt_in)))
     g_trainer.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1),
                       loss="mean_absolute_error")
+    p_in = keras.Input((cfg.g_crop, cfg.g_crop, image.shape[2]))
+    pair = keras.Model(p_in, _DownscalePair(gen)(p_in))
     gen.lambdas["sum2one"].assign(cfg.lambda_sum2one)
     gen.lambdas["bicubic"].assign(cfg.lambda_bicubic)
     gen.lambdas["boundaries"].assign(cfg.lambda_boundaries)
@@ -331,8 +347,7 @@ def estimate_kernel(
         d_crop = (d_crop + rng.standard_normal(d_crop.shape) / 255.0) * 2.0 - 1.0
         d_net.trainable = False
         g_loss = float(np.asarray(g_trainer.train_on_batch(g_crop, ones)))
-        fake, bic, _ = gen.downscale_pair(ops.convert_to_tensor(g_crop.astype(np.float32)))
-        fake, bic = ops.convert_to_numpy(fake), ops.convert_to_numpy(bic)
+        fake, bic = (np.asarray(a) for a in pair.predict_on_batch(g_crop.astype(np.float32)))
         bic_mse = float(np.mean((fake - bic) ** 2))
         fake = fake + rng.standard_normal(fake.shape).astype(np.float32) / 255.0
         d_net.trainable = True
