@@ -55,8 +55,7 @@ def evaluate(args: argparse.Namespace, cases: list, out: Path) -> int:
 
     raw = np.load(str(out) + ".npz")
     gammas = [float(g) for g in args.gammas.split(",")]
-    cfg = preset(args.preset, max_iters=args.evaluate, lr_schedule="cosine",
-                 **_parse_sets(args.set, args.parser))
+    cfg = preset(args.preset, max_iters=args.evaluate, lr_schedule="cosine", **args.overrides)
     rows = []
     for i, (stem, hr, truth, lr) in enumerate(cases):
         # An odd-sized training image gives a ceil()-sized LR; compare on the image's own grid.
@@ -75,10 +74,9 @@ def evaluate(args: argparse.Namespace, cases: list, out: Path) -> int:
     names = list(variants)
     means = {n: float(np.mean([r[n] for r in rows])) for n in names}
     suffix = "_zssr" + (f"_{args.eval_tag}" if args.eval_tag else "")
-    write_json(str(out) + suffix + ".json", {"machine": machine_description(),
-                                              "args": {k: v for k, v in vars(args).items()
-                                                       if k != "parser"},
-                                         "config": cfg.to_dict(), "rows": rows, "mean": means})
+    write_json(str(out) + suffix + ".json", {"machine": machine_description(), "args": vars(args),
+                                              "config": cfg.to_dict(), "rows": rows,
+                                              "mean": means})
     lines = ["# Short ZSSR with estimated kernels sharpened by gamma (synthetic, BSD200)", "",
              f"Machine: {machine_description()}. Preset `{args.preset}`"
              + (f" with {' '.join(args.set)}" if args.set else "")
@@ -109,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-tag", default="",
                         help="suffix of the --evaluate result files (kernel_synthetic_zssr_TAG)")
     args = parser.parse_args(argv)
-    args.parser = parser
+    args.overrides = _parse_sets(args.set, parser)
     if not DATA.is_dir():
         print(f"error: {DATA} not found (needs ../shared/data/train/BSD200)", file=sys.stderr)
         return 2

