@@ -70,10 +70,20 @@ class CropSampler:
         pad = ((0, h - edges_small.shape[0]), (0, w - edges_small.shape[1]))
         self.p_small = edge_probability(np.pad(edges_small, pad), g_crop).ravel()
         self.width = w
+        # Cumulative distributions once, not per draw: ``rng.choice(n, p=prob)`` recomputes the
+        # cumulative sum of the whole map on every call (5 ms per crop on a 0.7-megapixel image,
+        # a third of an estimation iteration). Searching a uniform draw in the same normalised
+        # cumulative sum is how ``choice`` itself samples, so the crops are the same to the bit.
+        self._cdf_big, self._cdf_small = self._cdf(self.p_big), self._cdf(self.p_small)
 
-    def _crop(self, prob: np.ndarray, size: int) -> np.ndarray:
+    @staticmethod
+    def _cdf(prob: np.ndarray) -> np.ndarray:
+        cdf = prob.cumsum()
+        return cdf / cdf[-1]
+
+    def _crop(self, cdf: np.ndarray, size: int) -> np.ndarray:
         h, w = self.image.shape[:2]
-        centre = int(self.rng.choice(prob.size, p=prob))
+        centre = int(cdf.searchsorted(self.rng.random(), side="right"))
         row, col = divmod(centre, self.width)
         top = min(max(0, row - size // 2), h - size)
         left = min(max(0, col - size // 2), w - size)
@@ -82,7 +92,7 @@ class CropSampler:
         return self.image[top:top + size, left:left + size]
 
     def generator_crop(self) -> np.ndarray:
-        return self._crop(self.p_small, self.g_crop)
+        return self._crop(self._cdf_small, self.g_crop)
 
     def discriminator_crop(self) -> np.ndarray:
-        return self._crop(self.p_big, self.d_crop)
+        return self._crop(self._cdf_big, self.d_crop)
