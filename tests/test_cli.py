@@ -170,10 +170,13 @@ def test_estimated_kernel_end_to_end(tmp_path, natural_image):
     assert meta["kernel_estimation_config"]["max_iters"] == 4
     assert meta["kernel_estimation_config"]["sharpen"] == 1.5  # the calibrated default
     assert main([str(src), "--kernel", "estimated", "--estimate-iters", "4", "--scale", "2",
-                 "--estimate-sharpen", "1", "-o", str(tmp_path / "p"), *TINY]) == 0
+                 "--estimate-sharpen", "1", "--estimate-ensemble", "3", "-o",
+                 str(tmp_path / "p"), *TINY]) == 0
     meta = json.loads((tmp_path / "p" / "big_zssr_x2.json").read_text())
     assert meta["kernel_estimation_config"]["sharpen"] == 1.0
+    assert meta["kernel_estimation_config"]["ensemble"] == 3
     assert main([str(src), "--kernel", "estimated", "--estimate-sharpen", "0", *TINY]) == 2
+    assert main([str(src), "--kernel", "estimated", "--estimate-ensemble", "0", *TINY]) == 2
 
 
 def test_real_flag_and_preset_conflict(image_file, tmp_path, capsys):

@@ -189,7 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="real photo: use the 'real' preset (noisy sons, no "
                              "back-projection); same as --preset real")
     parser.add_argument("--estimate-iters", type=int, default=None,
-                        help="KernelGAN iterations for --kernel estimated (default: 3000)")
+                        help="KernelGAN iterations for --kernel estimated (default: 1500)")
+    parser.add_argument("--estimate-ensemble", type=int, default=None, metavar="N",
+                        help="--kernel estimated: average the kernels of N KernelGANs of "
+                             "different seeds (default 2; each costs one estimation)")
     parser.add_argument("--estimate-sharpen", type=float, default=None,
                         help="raise the estimated kernel to this power (narrows it; default "
                              "1.5, calibrated on training images; 1 = KernelGAN's kernel)")
@@ -535,6 +538,10 @@ def _estimate(job: Job, pixels: np.ndarray, args: argparse.Namespace, out_path: 
         if args.estimate_iters < 1:
             raise UsageError("--estimate-iters must be >= 1")
         overrides["max_iters"] = args.estimate_iters
+    if args.estimate_ensemble is not None:
+        if args.estimate_ensemble < 1:
+            raise UsageError("--estimate-ensemble must be >= 1")
+        overrides["ensemble"] = args.estimate_ensemble
     if args.estimate_sharpen is not None:
         if not args.estimate_sharpen > 0:
             raise UsageError("--estimate-sharpen must be > 0 (1 keeps KernelGAN's kernel)")

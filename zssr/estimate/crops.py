@@ -81,9 +81,10 @@ class CropSampler:
         cdf = prob.cumsum()
         return cdf / cdf[-1]
 
-    def _crop(self, cdf: np.ndarray, size: int) -> np.ndarray:
+    def _crop(self, cdf: np.ndarray, size: int, rng: np.random.Generator | None) -> np.ndarray:
         h, w = self.image.shape[:2]
-        centre = int(cdf.searchsorted(self.rng.random(), side="right"))
+        rng = self.rng if rng is None else rng
+        centre = int(cdf.searchsorted(rng.random(), side="right"))
         row, col = divmod(centre, self.width)
         top = min(max(0, row - size // 2), h - size)
         left = min(max(0, col - size // 2), w - size)
@@ -91,8 +92,10 @@ class CropSampler:
         left -= left % 2
         return self.image[top:top + size, left:left + size]
 
-    def generator_crop(self) -> np.ndarray:
-        return self._crop(self._cdf_small, self.g_crop)
+    def generator_crop(self, rng: np.random.Generator | None = None) -> np.ndarray:
+        """A generator input crop, drawn with ``rng`` (default: the sampler's own)."""
+        return self._crop(self._cdf_small, self.g_crop, rng)
 
-    def discriminator_crop(self) -> np.ndarray:
-        return self._crop(self._cdf_big, self.d_crop)
+    def discriminator_crop(self, rng: np.random.Generator | None = None) -> np.ndarray:
+        """A real crop for the discriminator, drawn with ``rng`` (default: the sampler's own)."""
+        return self._crop(self._cdf_big, self.d_crop, rng)
