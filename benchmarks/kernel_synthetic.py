@@ -34,8 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from zssr.benchmark import _parse_sets, machine_description  # noqa: E402
-from zssr.estimate.kernelgan import (KernelGANConfig, post_process_kernel,  # noqa: E402
-                                     train_kernelgan)
+from zssr.estimate.kernelgan import (  # noqa: E402
+    KernelGANConfig,
+    post_process_kernel,
+    train_kernelgan,
+)
 from zssr.io import read_image, write_json  # noqa: E402
 from zssr.kernels import bicubic_kernel, kernel_covariance, kernel_error  # noqa: E402
 from zssr.resize import downscale_with_kernel  # noqa: E402
