@@ -8,7 +8,9 @@ saved LR image would be), then KernelGAN on the LR. Records the true and estimat
 generator kernel, before post-processing), their second-moment standard deviations along the
 principal axes, and the kernel error of the estimate and of the bicubic kernel. The raw kernels
 are kept (``.npz``) so post-processing variants can be compared offline without re-estimating.
-Writes ``benchmarks/results/kernel_synthetic[_TAG].{md,json,npz}``.
+Writes ``benchmarks/results/kernel_synthetic[_TAG].{md,json,npz}``. ``--ensemble N`` trains N
+KernelGANs of different seeds per case (``KernelGANConfig.ensemble``) and keeps all their kernels;
+the table describes member 0.
 
     python benchmarks/kernel_synthetic.py --evaluate 400 --gammas 1,1.5,2 \
         [--preset kernel] [--set FIELD=VALUE ...] [--eval-tag TAG]
@@ -17,7 +19,8 @@ reads those estimates back (same ``--count``/``--seed``/``--tag`` regenerate the
 and runs a short ZSSR (preset ``kernel``, ``--evaluate`` iterations) on each LR image with the
 bicubic kernel and with the post-processed estimate sharpened as ``k**gamma`` (which divides a
 Gaussian's standard deviations by ``sqrt(gamma)``) for each gamma, scoring PSNR-Y against the
-training image (``--preset``/``--set`` choose the ZSSR recipe); writes
+training image (``--preset``/``--set`` choose the ZSSR recipe; ``--members N`` averages the
+first N members' post-processed kernels first, as ``estimate_kernel`` does); writes
 ``kernel_synthetic[_TAG]_zssr[_EVAL_TAG].{md,json}``.
 """
 

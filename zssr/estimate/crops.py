@@ -53,6 +53,7 @@ class CropSampler:
     scale : int
         Downscaling factor the generator applies.
     rng : numpy.random.Generator
+        Draws the crops unless a call passes its own (one sampler can serve several streams).
     """
 
     def __init__(self, image: np.ndarray, g_crop: int, d_crop: int, scale: int,

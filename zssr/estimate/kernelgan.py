@@ -322,8 +322,7 @@ def train_kernelgan(
     def inputs(size):
         return [keras.Input((size, size, chans)) for _ in seeds]
 
-    g_ins = inputs(cfg.g_crop)
-    d_size = int(gens[0](g_ins[0]).shape[1])
+    d_size = (cfg.g_crop - gens[0].size) // gens[0].stride + 1  # the generator's output side
     sampler = CropSampler(image, cfg.g_crop, d_size, 2, rngs[0])
 
     # The generators are trained through the frozen discriminators; the discriminators on their
@@ -364,10 +363,10 @@ def train_kernelgan(
             d.trainable = False
         g_loss = float(np.atleast_1d(np.asarray(g_trainer.train_on_batch(g_crops, labels_g)))[0])
         out = [np.asarray(a) for a in pair.predict_on_batch(g_crops)]
-        fakes = []
+        fakes, bic_mse = [], []
         for j, rng in enumerate(rngs):
             fake, bic = out[2 * j], out[2 * j + 1]
-            schedules[j].bic_mse = float(np.mean((fake - bic) ** 2))
+            bic_mse.append(float(np.mean((fake - bic) ** 2)))
             fakes.append(fake + rng.standard_normal(fake.shape).astype(np.float32) / 255.0)
         for d in d_nets:
             d.trainable = True
@@ -378,8 +377,8 @@ def train_kernelgan(
             lr /= 10.0
             g_trainer.optimizer.learning_rate.assign(lr)
             d_trainer.optimizer.learning_rate.assign(lr)
-        for schedule in schedules:
-            schedule.step(n)
+        for schedule, mse in zip(schedules, bic_mse):
+            schedule.step(n, mse)
         if progress is not None:
             progress(EstimateEvent(n, cfg.max_iters, g_loss, d_loss))
     return [keras.ops.convert_to_numpy(g.kernel()).astype(np.float64) for g in gens]
@@ -394,12 +393,12 @@ class _PriorSchedule:
         self.cfg, self.gen = cfg, gen
         self.count, self.similar, self.constraints_in = 0, False, False
         self.lam_bic = cfg.lambda_bicubic
-        self.bic_mse = math.inf
 
-    def step(self, n: int) -> None:
+    def step(self, n: int, bic_mse: float) -> None:
+        """Update after iteration ``n``, whose generator output was ``bic_mse`` from bicubic's."""
         cfg = self.cfg
         if not self.similar:
-            self.count = self.count + 1 if self.bic_mse < cfg.bicubic_similar_below else 0
+            self.count = self.count + 1 if bic_mse < cfg.bicubic_similar_below else 0
             self.similar = self.count >= 3
         elif n % cfg.lambda_update_every == 0 and self.lam_bic > cfg.lambda_bicubic_min:
             self.lam_bic = max(self.lam_bic / cfg.lambda_bicubic_decay, cfg.lambda_bicubic_min)
