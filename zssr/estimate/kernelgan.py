@@ -82,7 +82,8 @@ class KernelGANConfig:
 
 @dataclass(frozen=True)
 class EstimateEvent:
-    """Progress of the estimation (for a progress bar)."""
+    """Progress of the estimation (for a progress bar). The losses are the iteration's totals,
+    summed over the ensemble's members."""
 
     iteration: int
     total: int
@@ -409,8 +410,10 @@ class _PriorSchedule:
                 self.constraints_in = True
 
 
-def combine_kernels(kernels: list[np.ndarray], n: int = 40) -> np.ndarray:
-    """Post-process each member's raw kernel and average them (sums to 1)."""
+def combine_kernels(kernels: list[np.ndarray],
+                    n: int = KernelGANConfig.n_filtering) -> np.ndarray:
+    """Post-process each member's raw kernel (:func:`post_process_kernel` with ``n``) and average
+    them (sums to 1)."""
     return np.mean([post_process_kernel(k, n) for k in kernels], axis=0)
 
 
@@ -423,6 +426,10 @@ def estimate_kernel(
     return_x2: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Estimate the downscaling kernel of ``image`` with KernelGAN.
+
+    Trains ``config.ensemble`` GANs (:func:`train_kernelgan`), averages their post-processed
+    kernels (:func:`combine_kernels`) and raises the average to ``config.sharpen``
+    (:func:`sharpen_kernel`).
 
     Parameters
     ----------
