@@ -28,8 +28,9 @@ def _value_for(field):
         new = (3, 4) if field.name == "back_projection_iters" else (2.0, 4.0)
         return [f"--{field.name.replace('_', '-')}", ",".join(map(str, new))], new
     if isinstance(default, str):
-        new = {"lr_schedule": "cosine", "precision": "mixed_bfloat16",
-               "loss_weights": "gradient"}.get(field.name, "net.weights.h5")
+        new = {"lr_schedule": "cosine", "precision": "mixed_bfloat16", "loss_weights": "gradient",
+               "crop_geometry": "inside" if default == "official" else "official",
+               }.get(field.name, "net.weights.h5")
         return [f"--{field.name.replace('_', '-')}", new], new
     new = {"min_scale": 0.25, "leave_as_is_probability": 0.1,
            "no_interpolate_probability": 0.2, "lr_slope_range": 300,

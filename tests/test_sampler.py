@@ -93,3 +93,44 @@ def test_gradient_weight_map_follows_edges_has_mean_one_and_a_zero_border():
     np.testing.assert_array_equal(gradient_weight_map(np.full((9, 9, 1), 0.5)), np.ones((9, 9)))
     gray = gradient_weight_map(img[:, :, :1])
     np.testing.assert_allclose(gray, w, rtol=1e-5)  # the luma of a gray RGB image is its gray
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_official_windows_have_the_crop_size_and_black_outside_a_small_image(mode, rng):
+    img = rng.random((20, 30, 3)).astype(np.float32) * 0.5 + 0.5  # no black pixel of its own
+    for _ in range(5):
+        f = sample_hr_father([FatherSource(img)], rng, crop_size=48, geometry="official",
+                             **MODES[mode])
+        assert f.shape == (48, 48, 3)
+        black = np.all(f == 0, axis=2)
+        # at most the image's area (scaled by <= 1) is covered, the rest of the window is black
+        assert black.sum() >= 48 * 48 - 20 * 30 - 2 * (20 + 30)
+        assert f.max() <= 1 and f.min() >= 0
+
+
+def test_official_leave_as_is_is_an_exact_window_of_a_large_image(rng):
+    img = rng.random((70, 90, 3)).astype(np.float32)
+    f = sample_hr_father([FatherSource(img)], rng, crop_size=32, geometry="official",
+                         **MODES["leave_as_is"])
+    hits = [(i, j) for i in range(39) for j in range(59)
+            if np.array_equal(img[i:i + 32, j:j + 32], f)]
+    assert len(hits) == 1
+
+
+def test_official_quarter_turns_move_pixels_without_interpolating(rng):
+    img = (rng.random((40, 40, 1)) * 0.5 + 0.5).astype(np.float32)
+    turned = 0
+    for _ in range(12):
+        f = sample_hr_father([FatherSource(img)], rng, crop_size=40, geometry="official",
+                             **MODES["no_interp"])
+        values = f[f > 0]
+        assert np.isin(values, img).all()  # every pixel is one of the image's, or black
+        # turning about (W/2, H/2) rather than the centre pixel leaves a black line at an edge
+        turned += int((f == 0).any())
+    assert turned > 0
+
+
+def test_unknown_geometry_is_an_error(rng):
+    with pytest.raises(ValueError, match="geometry"):
+        sample_hr_father([FatherSource(np.zeros((8, 8, 3), np.float32))], rng,
+                         geometry="outside")

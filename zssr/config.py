@@ -58,6 +58,12 @@ class ZSSRConfig:
         Weights start as N(0, init_variance / fan_in): small, so the network starts near identity.
     crop_size : int
         HR-father crop side; smaller images use their whole extent.
+    crop_geometry : str
+        ``"inside"``: fathers are crops that stay inside the (scaled, rotated) image, smaller
+        than ``crop_size`` when the image is, with rotated corners filled by reflection.
+        ``"official"``: the official code's fathers, always ``crop_size`` square windows placed
+        about the image centre, black wherever they fall outside the image (a small or shrunk
+        image sits in a black frame).
     noise_std : float
         Gaussian noise added to LR sons (0 for ideal inputs, ~0.0125 for real photos).
     loss_weights : str
@@ -136,6 +142,7 @@ class ZSSRConfig:
     width: int = 64
     init_variance: float = 0.1
     crop_size: int = 128
+    crop_geometry: str = "inside"
     noise_std: float = 0.0
     loss_weights: str = "uniform"
     leave_as_is_probability: float = 0.05
@@ -169,6 +176,8 @@ class ZSSRConfig:
              f"precision must be 'float32', 'mixed_bfloat16' or 'auto', got {self.precision!r}")
         need(self.loss_weights in ("uniform", "gradient"),
              f"loss_weights must be 'uniform' or 'gradient', got {self.loss_weights!r}")
+        need(self.crop_geometry in ("inside", "official"),
+             f"crop_geometry must be 'inside' or 'official', got {self.crop_geometry!r}")
         need(self.lr_schedule in ("policy", "cosine"),
              f"lr_schedule must be 'policy' or 'cosine', got {self.lr_schedule!r}")
         need(self.test_max_pixels >= 0,

@@ -479,6 +479,7 @@ class ZSSR:
                 no_interpolate_probability=cfg.no_interpolate_probability,
                 min_scale=cfg.min_scale, scale_diff_sigma=cfg.scale_diff_sigma,
                 shear_sigma=cfg.shear_sigma, allow_rotation=cfg.allow_rotation,
+                geometry=cfg.crop_geometry,
             )
             weights = None
             if weighted:

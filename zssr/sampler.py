@@ -80,6 +80,62 @@ def _affine_crop(
     return np.clip(warped, 0.0, 1.0)
 
 
+def _window_father(
+    image: np.ndarray,
+    crop: int,
+    mode: str,
+    scale: float,
+    rng: np.random.Generator,
+    *,
+    scale_diff_sigma: float,
+    shear_sigma: float,
+    allow_rotation: bool,
+) -> np.ndarray:
+    """The official code's father: a ``crop`` x ``crop`` window of the transformed image, black
+    wherever the window falls outside it.
+
+    The image is scaled (affine mode only), rotated, mirrored and sheared about the point
+    ``(W/2, H/2)`` (rounded to whole pixels outside the affine mode), then shifted by a random
+    offset in ``[0, max(scale * side - crop, 0)]`` per axis (also whole pixels outside the affine
+    mode). So the window always has the full crop size: an image smaller than it, or shrunk
+    below it, sits in a black frame; a quarter turn of an even-sided image moves it by one pixel
+    and leaves a black line at one edge; a turned non-square image may leave black corners.
+    """
+    h, w = image.shape[:2]
+    centre = np.array([w / 2.0, h / 2.0])
+    affine = mode == "affine"
+    if affine:
+        diff = float(rng.standard_normal()) * scale_diff_sigma
+    else:
+        centre, scale, diff = np.round(centre), 1.0, 0.0
+    flip = mode != "leave_as_is" and allow_rotation and rng.standard_normal() < 0
+    shift = rng.random(2) * np.maximum(scale * np.array([w, h]) - crop, 0.0)
+    if not affine:
+        shift = np.round(shift)
+    if not allow_rotation or mode == "leave_as_is":
+        theta = 0.0
+    elif affine:
+        theta = float(rng.uniform(0.0, 2.0 * math.pi))
+    else:
+        theta = int(rng.integers(4)) * math.pi / 2
+    shear = rng.standard_normal(2) * shear_sigma if affine else np.zeros(2)
+    c, s = math.cos(theta), math.sin(theta)
+    linear = (
+        np.array([[1.0, shear[0]], [shear[1], 1.0]])
+        @ np.array([[c, s], [-s, c]])
+        @ np.diag([(-1.0 if flip else 1.0) * (scale + diff / 2.0), scale - diff / 2.0])
+    )
+    matrix = np.hstack([linear, (centre - shift - linear @ centre)[:, None]])
+    warped = cv2.warpAffine(image, matrix, (crop, crop), flags=cv2.INTER_CUBIC,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    if warped.ndim == 2 and image.ndim == 3:
+        warped = warped[:, :, None]
+    return np.clip(warped, 0.0, 1.0)
+
+
+GEOMETRIES = ("inside", "official")
+
+
 def sample_hr_father(
     sources: Sequence[FatherSource],
     rng: np.random.Generator,
@@ -91,6 +147,7 @@ def sample_hr_father(
     scale_diff_sigma: float = 0.25,
     shear_sigma: float = 0.1,
     allow_rotation: bool = True,
+    geometry: str = "inside",
 ) -> np.ndarray:
     """Draw one HR father.
 
@@ -107,22 +164,40 @@ def sample_hr_father(
         The input (base scale 1) first, then earlier gradual outputs in increasing scale.
     rng : numpy.random.Generator
         Source of randomness (seeded by the caller for reproducibility).
+    geometry : {'inside', 'official'}
+        ``'inside'``: crops stay inside the (transformed) image; an image or downscaled image
+        smaller than ``crop_size`` gives a smaller father, and rotated corners are filled by
+        reflection. ``'official'``: the official ZSSR code's windows (:func:`_window_father`),
+        always ``crop_size`` square, black outside the image.
 
     Returns
     -------
     ndarray
-        HxWxC float crop, at most ``crop_size`` on each side (smaller images give smaller crops).
+        HxWxC float crop, at most ``crop_size`` on each side (smaller images give smaller crops
+        with ``'inside'``; ``'official'`` always gives ``crop_size`` x ``crop_size``).
     """
     if not sources:
         raise ValueError("need at least one father source (the input image)")
+    if geometry not in GEOMETRIES:
+        raise ValueError(f"geometry must be one of {GEOMETRIES}, got {geometry!r}")
+    official = geometry == "official"
+    window = dict(scale_diff_sigma=scale_diff_sigma, shear_sigma=shear_sigma,
+                  allow_rotation=allow_rotation)
     chooser = float(rng.random())
     if chooser < leave_as_is_probability:
+        if official:
+            return _window_father(sources[0].image, crop_size, "leave_as_is", 1.0, rng, **window)
         return _random_crop(sources[0].image, crop_size, rng)
     # Both other modes draw a scale; it picks the smallest source at least that large (so in
     # gradual SR earlier outputs serve as fathers too), and only the affine mode resamples.
     max_scale = max(s.base_scale for s in sources)
     scale = float(rng.uniform(min_scale, max_scale)) if max_scale > min_scale else max_scale
     source = next(s for s in sources if s.base_scale > scale - 1e-6)
+    if official:
+        mode = ("no_interp" if chooser < leave_as_is_probability + no_interpolate_probability
+                else "affine")
+        return _window_father(source.image, crop_size, mode, scale / source.base_scale, rng,
+                              **window)
     if chooser < leave_as_is_probability + no_interpolate_probability:
         image = source.image
         if allow_rotation:
