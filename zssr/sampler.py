@@ -59,22 +59,32 @@ def _affine_crop(
     shear_y = float(rng.standard_normal()) * shear_sigma
     ch = max(1, min(crop, int(math.floor(sy * h))))
     cw = max(1, min(crop, int(math.floor(sx * w))))
-    c, s = math.cos(theta), math.sin(theta)
-    linear = (
-        np.array([[1.0, shear_x], [shear_y, 1.0]])
-        @ np.array([[c, s], [-s, c]])
-        @ np.diag([reflect * sx, sy])
-    )
+    linear = _linear_map(theta, shear_x, shear_y, reflect * sx, sy)
     # Crop centre, uniformly placed so the crop stays inside the scaled image where possible.
     free_x, free_y = max(sx * w - cw, 0.0), max(sy * h - ch, 0.0)
     cx = float(rng.uniform(-free_x / 2, free_x / 2)) if free_x else 0.0
     cy = float(rng.uniform(-free_y / 2, free_y / 2)) if free_y else 0.0
     src_centre = np.array([(w - 1) / 2.0, (h - 1) / 2.0])
     dst_centre = np.array([(cw - 1) / 2.0 - cx, (ch - 1) / 2.0 - cy])
-    matrix = np.hstack([linear, (dst_centre - linear @ src_centre)[:, None]])
-    warped = cv2.warpAffine(
-        image, matrix, (cw, ch), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101
-    )
+    return _warp(image, linear, dst_centre - linear @ src_centre, (cw, ch),
+                 cv2.BORDER_REFLECT_101)
+
+
+def _linear_map(theta: float, shear_x: float, shear_y: float, scale_x: float,
+                scale_y: float) -> np.ndarray:
+    """Shear after rotation after (signed) axis scaling, as one 2x2 matrix on (x, y)."""
+    c, s = math.cos(theta), math.sin(theta)
+    return (np.array([[1.0, shear_x], [shear_y, 1.0]]) @ np.array([[c, s], [-s, c]])
+            @ np.diag([scale_x, scale_y]))
+
+
+def _warp(image: np.ndarray, linear: np.ndarray, offset: np.ndarray, size: tuple[int, int],
+          border: int) -> np.ndarray:
+    """``image`` resampled (cubic) at ``linear @ p + offset``, ``size`` = (width, height),
+    clipped to [0, 1], channel axis kept."""
+    matrix = np.hstack([linear, np.asarray(offset, dtype=np.float64)[:, None]])
+    warped = cv2.warpAffine(image, matrix, size, flags=cv2.INTER_CUBIC, borderMode=border,
+                            borderValue=0)
     if warped.ndim == 2 and image.ndim == 3:
         warped = warped[:, :, None]
     return np.clip(warped, 0.0, 1.0)
@@ -119,18 +129,10 @@ def _window_father(
     else:
         theta = int(rng.integers(4)) * math.pi / 2
     shear = rng.standard_normal(2) * shear_sigma if affine else np.zeros(2)
-    c, s = math.cos(theta), math.sin(theta)
-    linear = (
-        np.array([[1.0, shear[0]], [shear[1], 1.0]])
-        @ np.array([[c, s], [-s, c]])
-        @ np.diag([(-1.0 if flip else 1.0) * (scale + diff / 2.0), scale - diff / 2.0])
-    )
-    matrix = np.hstack([linear, (centre - shift - linear @ centre)[:, None]])
-    warped = cv2.warpAffine(image, matrix, (crop, crop), flags=cv2.INTER_CUBIC,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    if warped.ndim == 2 and image.ndim == 3:
-        warped = warped[:, :, None]
-    return np.clip(warped, 0.0, 1.0)
+    linear = _linear_map(theta, float(shear[0]), float(shear[1]),
+                         (-1.0 if flip else 1.0) * (scale + diff / 2.0), scale - diff / 2.0)
+    return _warp(image, linear, centre - shift - linear @ centre, (crop, crop),
+                 cv2.BORDER_CONSTANT)
 
 
 GEOMETRIES = ("inside", "official")
