@@ -109,7 +109,9 @@ def _window_father(
     offset in ``[0, max(scale * side - crop, 0)]`` per axis (also whole pixels outside the affine
     mode). So the window always has the full crop size: an image smaller than it, or shrunk
     below it, sits in a black frame; a quarter turn of an even-sided image moves it by one pixel
-    and leaves a black line at one edge; a turned non-square image may leave black corners.
+    and leaves a black line at one edge; a turned non-square image may leave black corners; and
+    since the offset's range ignores that the scaling shrank the image about its centre, a
+    shrunk father of a large image can be partly or wholly black.
     """
     h, w = image.shape[:2]
     centre = np.array([w / 2.0, h / 2.0])
