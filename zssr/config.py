@@ -57,7 +57,8 @@ class ZSSRConfig:
     init_variance : float
         Weights start as N(0, init_variance / fan_in): small, so the network starts near identity.
     crop_size : int
-        HR-father crop side; smaller images use their whole extent.
+        HR-father crop side; smaller images use their whole extent (``inside``) or sit in a
+        black frame (``official``).
     crop_geometry : str
         ``"official"`` (``ideal``): the official code's fathers, always ``crop_size`` square
         windows placed about the image centre, black wherever they fall outside the image (a

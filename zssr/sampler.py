@@ -184,25 +184,24 @@ def sample_hr_father(
         raise ValueError("need at least one father source (the input image)")
     if geometry not in GEOMETRIES:
         raise ValueError(f"geometry must be one of {GEOMETRIES}, got {geometry!r}")
-    official = geometry == "official"
-    window = dict(scale_diff_sigma=scale_diff_sigma, shear_sigma=shear_sigma,
-                  allow_rotation=allow_rotation)
     chooser = float(rng.random())
     if chooser < leave_as_is_probability:
-        if official:
-            return _window_father(sources[0].image, crop_size, "leave_as_is", 1.0, rng, **window)
-        return _random_crop(sources[0].image, crop_size, rng)
-    # Both other modes draw a scale; it picks the smallest source at least that large (so in
-    # gradual SR earlier outputs serve as fathers too), and only the affine mode resamples.
-    max_scale = max(s.base_scale for s in sources)
-    scale = float(rng.uniform(min_scale, max_scale)) if max_scale > min_scale else max_scale
-    source = next(s for s in sources if s.base_scale > scale - 1e-6)
-    if official:
+        mode, source, scale = "leave_as_is", sources[0], 1.0
+    else:
+        # Both other modes draw a scale; it picks the smallest source at least that large (so in
+        # gradual SR earlier outputs serve as fathers too), and only the affine mode resamples.
+        max_scale = max(s.base_scale for s in sources)
+        scale = float(rng.uniform(min_scale, max_scale)) if max_scale > min_scale else max_scale
+        source = next(s for s in sources if s.base_scale > scale - 1e-6)
         mode = ("no_interp" if chooser < leave_as_is_probability + no_interpolate_probability
                 else "affine")
+    if geometry == "official":
         return _window_father(source.image, crop_size, mode, scale / source.base_scale, rng,
-                              **window)
-    if chooser < leave_as_is_probability + no_interpolate_probability:
+                              scale_diff_sigma=scale_diff_sigma, shear_sigma=shear_sigma,
+                              allow_rotation=allow_rotation)
+    if mode == "leave_as_is":
+        return _random_crop(source.image, crop_size, rng)
+    if mode == "no_interp":
         image = source.image
         if allow_rotation:
             image = np.rot90(image, int(rng.integers(4)))
