@@ -40,6 +40,27 @@ def test_seeded_runs_are_reproducible(small):
     assert not np.array_equal(a, c)
 
 
+def test_a_reused_network_trains_exactly_as_a_new_one(small, tmp_path):
+    from zssr import engine
+    from zssr.network import build_network
+
+    cfg = preset("ideal", **TINY, seed=5, precision="float32")
+    engine.clear_network_pool()
+    fresh = ZSSR(cfg).run(small, 2)
+    key = (3, cfg.depth, cfg.width, "float32")
+    assert len(engine._POOL._free[key]) == 1  # given back after the run
+    # Other runs in between leave the pooled network trained, with Adam moments and a step
+    # count, and with other starting weights; the next run must not see any of that.
+    ZSSR(cfg.replace(seed=6, learning_rate=3e-3)).run(small, 2)
+    path = tmp_path / "start.weights.h5"
+    build_network(3, depth=cfg.depth, width=cfg.width, seed=9).save_weights(path)
+    ZSSR(cfg.replace(init_weights=str(path))).run(small, 2)
+    again = ZSSR(cfg).run(small, 2)
+    assert len(engine._POOL._free[key]) == 1  # the same network each time
+    np.testing.assert_array_equal(again.image, fresh.image)
+    assert again.steps[0].final_loss == fresh.steps[0].final_loss
+
+
 def test_training_beats_bicubic_on_a_natural_image(natural_image):
     hr = natural_image[:48, :64]
     lr = imresize(hr, 0.5)

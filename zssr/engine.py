@@ -7,7 +7,9 @@ It never prints, plots, reads or writes files.
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -15,7 +17,13 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .config import ZSSRConfig
-from .network import build_network, compile_network, forward, load_initial_weights
+from .network import (
+    build_network,
+    compile_network,
+    forward,
+    load_initial_weights,
+    resolve_precision,
+)
 from .resize import as_pair, downscale_with_kernel, imresize, output_shape_for
 from .sampler import (
     FatherSource,
@@ -37,6 +45,7 @@ __all__ = [
     "back_projection",
     "lr_should_drop",
     "TrainingDiverged",
+    "clear_network_pool",
 ]
 
 Pair = tuple[float, float]
@@ -295,6 +304,58 @@ def _kernels_for(kernel: KernelArg, n_steps: int) -> list[np.ndarray | None]:
     return [np.asarray(k, dtype=np.float64) / k.sum() for k in kernels]
 
 
+class _NetworkPool:
+    """Compiled networks kept between runs in this process.
+
+    Building a network and tracing its training step costs about half a second, a tenth of a
+    ``warm`` run; kept here, the next image of a folder or a benchmark starts with the step
+    already compiled. A run takes a network and gives it back when it ends, so concurrent runs
+    never share one. Every take resets the network completely (weights set, every optimiser
+    variable zeroed, the step count included), so a reused network trains exactly as a new one
+    (``tests/test_engine.py`` checks the outputs are identical).
+    """
+
+    def __init__(self, per_key: int = 2, init_cache: int = 8) -> None:
+        self._free: dict[tuple, list] = {}
+        self._initial: OrderedDict[tuple, list] = OrderedDict()
+        self._per_key, self._init_cache = per_key, init_cache
+        self._lock = threading.Lock()
+
+    def take(self, key: tuple):
+        with self._lock:
+            free = self._free.get(key)
+            return free.pop() if free else None
+
+    def give(self, key: tuple, model) -> None:
+        with self._lock:
+            free = self._free.setdefault(key, [])
+            if len(free) < self._per_key and all(m is not model for m in free):
+                free.append(model)
+
+    def initial_weights(self, key: tuple) -> list | None:
+        with self._lock:
+            return self._initial.get(key)
+
+    def remember_initial(self, key: tuple, weights: list) -> None:
+        with self._lock:
+            self._initial[key] = weights
+            while len(self._initial) > self._init_cache:
+                self._initial.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._free.clear()
+            self._initial.clear()
+
+
+_POOL = _NetworkPool()
+
+
+def clear_network_pool() -> None:
+    """Drop the compiled networks kept for reuse between runs (frees their memory)."""
+    _POOL.clear()
+
+
 class ZSSR:
     """Zero-shot super-resolution of single images.
 
@@ -391,63 +452,102 @@ class ZSSR:
         base: Pair = (1.0, 1.0)
         sources = [FatherSource(current, 1.0)]
         model = None
-        reports: list[StepReport] = []
-        for index, (step_scale, step_kernel, bp) in enumerate(zip(steps, kernels, bp_iters)):
-            rel = (step_scale[0] / base[0], step_scale[1] / base[1])
-            if model is None or cfg.init_net_for_each_step:
-                model = self._new_model(current.shape[2], cfg.precision)
-            t0 = time.perf_counter()
-            can_retry = cfg.precision == "auto" and _precision_of(model) != "float32"
-            if can_retry:
-                start_weights, start_rng = model.get_weights(), rng.bit_generator.state
-            retried = None
-            try:
-                report = self._train(model, sources, current, rel, step_kernel, rng, index,
-                                     len(steps), progress)
-            except TrainingDiverged as exc:
-                if not can_retry:
-                    raise
-                # A divergence seen only in bfloat16 (oneDNN on AMX): the same step again, from
-                # the same weights and samples, in float32; the report says so.
-                model = self._new_model(current.shape[2], "float32", start_weights)
-                rng.bit_generator.state = start_rng
-                retried = f"{exc.what}; trained again in float32"
-                report = self._train(model, sources, current, rel, step_kernel, rng, index,
-                                     len(steps), progress)
-            report.precision, report.retried = _precision_of(model), retried
-            t1 = time.perf_counter()
-            output = self._predict(model, current, rel, step_kernel, bp, index, len(steps),
-                                   progress)
-            report.train_seconds = t1 - t0
-            report.predict_seconds = time.perf_counter() - t1
-            report.scale = step_scale
-            report.back_projection_iters = bp
-            reports.append(report)
-            last = index == len(steps) - 1
-            if not last and any(abs(step_scale[0] - b) < 1e-3 and abs(step_scale[1] - b) < 1e-3
-                                for b in cfg.base_change_scales):
-                # After the final step a base change would change nothing but trigger the
-                # back-projection onto the input below, already done by _predict at this scale.
-                current, base = output, step_scale
-                sources = [FatherSource(current, 1.0)]
-            else:
-                sources.append(FatherSource(output, min(rel)))
-        if (base != (1.0, 1.0) and cfg.back_project_to_input and bp_iters[-1] > 0
-                and all(k is None for k in kernels)):
-            output = back_projection(output, original, (sv, sh), None, bp_iters[-1])
+        try:
+            reports: list[StepReport] = []
+            for index, (step_scale, step_kernel, bp) in enumerate(zip(steps, kernels, bp_iters)):
+                rel = (step_scale[0] / base[0], step_scale[1] / base[1])
+                if model is None or cfg.init_net_for_each_step:
+                    if model is not None:
+                        self._release(model)
+                    model = None  # so that a failed take leaves nothing to release
+                    model = self._new_model(current.shape[2], cfg.precision)
+                t0 = time.perf_counter()
+                can_retry = cfg.precision == "auto" and _precision_of(model) != "float32"
+                if can_retry:
+                    start_weights, start_rng = model.get_weights(), rng.bit_generator.state
+                retried = None
+                try:
+                    report = self._train(model, sources, current, rel, step_kernel, rng, index,
+                                         len(steps), progress)
+                except TrainingDiverged as exc:
+                    if not can_retry:
+                        raise
+                    # A divergence seen only in bfloat16 (oneDNN on AMX): the same step again, from
+                    # the same weights and samples, in float32; the report says so.
+                    self._release(model)
+                    model = None
+                    model = self._new_model(current.shape[2], "float32", start_weights)
+                    rng.bit_generator.state = start_rng
+                    retried = f"{exc.what}; trained again in float32"
+                    report = self._train(model, sources, current, rel, step_kernel, rng, index,
+                                         len(steps), progress)
+                report.precision, report.retried = _precision_of(model), retried
+                t1 = time.perf_counter()
+                output = self._predict(model, current, rel, step_kernel, bp, index, len(steps),
+                                       progress)
+                report.train_seconds = t1 - t0
+                report.predict_seconds = time.perf_counter() - t1
+                report.scale = step_scale
+                report.back_projection_iters = bp
+                reports.append(report)
+                last = index == len(steps) - 1
+                if not last and any(abs(step_scale[0] - b) < 1e-3 and abs(step_scale[1] - b) < 1e-3
+                                    for b in cfg.base_change_scales):
+                    # After the final step a base change would change nothing but trigger the
+                    # back-projection onto the input below, already done by _predict at this scale.
+                    current, base = output, step_scale
+                    sources = [FatherSource(current, 1.0)]
+                else:
+                    sources.append(FatherSource(output, min(rel)))
+            if (base != (1.0, 1.0) and cfg.back_project_to_input and bp_iters[-1] > 0
+                    and all(k is None for k in kernels)):
+                output = back_projection(output, original, (sv, sh), None, bp_iters[-1])
+        finally:
+            if model is not None:
+                self._release(model)
         result_image = output[:, :, 0] if squeeze else output
         return ZSSRResult(result_image, (sv, sh), reports, time.perf_counter() - start)
 
+    def _pool_key(self, channels: int, precision: str) -> tuple:
+        return (channels, self.config.depth, self.config.width, resolve_precision(precision))
+
     def _new_model(self, channels: int, precision: str, weights: list | None = None):
+        """A compiled network at its starting weights: ``weights`` if given, else the
+        configured initial weights (random, seeded, or a file). Taken from the pool of compiled
+        networks when one fits, and then reset so that it trains exactly as a new one."""
         cfg = self.config
-        net = build_network(channels, depth=cfg.depth, width=cfg.width,
-                            init_variance=cfg.init_variance, seed=cfg.seed, precision=precision)
+        init_key = (channels, cfg.depth, cfg.width, cfg.init_variance, cfg.seed)
+        net = _POOL.take(self._pool_key(channels, precision))
+        if net is None:
+            net = build_network(channels, depth=cfg.depth, width=cfg.width,
+                                init_variance=cfg.init_variance, seed=cfg.seed,
+                                precision=precision)
+            if _POOL.initial_weights(init_key) is None:
+                _POOL.remember_initial(init_key, net.get_weights())
+            net = compile_network(net, cfg.learning_rate)
+            random_start_in_place = True
+        else:
+            for variable in net.optimizer.variables:  # moments, step count (and the rate)
+                variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+            random_start_in_place = False
         if weights is not None:
             net.set_weights(weights)
         elif cfg.init_weights:
             load_initial_weights(net, resolve_weights(cfg.init_weights), depth=cfg.depth,
                                  width=cfg.width)
-        return compile_network(net, cfg.learning_rate)
+        elif not random_start_in_place:
+            initial = _POOL.initial_weights(init_key)
+            if initial is None:
+                initial = build_network(channels, depth=cfg.depth, width=cfg.width,
+                                        init_variance=cfg.init_variance,
+                                        seed=cfg.seed).get_weights()
+                _POOL.remember_initial(init_key, initial)
+            net.set_weights(initial)
+        net.optimizer.learning_rate.assign(cfg.learning_rate)
+        return net
+
+    def _release(self, model) -> None:
+        _POOL.give(self._pool_key(model.inputs[0].shape[-1], _precision_of(model)), model)
 
     def _train(self, model, sources, lr_input, scale: Pair, kernel, rng, step, n_steps,
                progress) -> StepReport:
