@@ -307,12 +307,13 @@ def _kernels_for(kernel: KernelArg, n_steps: int) -> list[np.ndarray | None]:
 class _NetworkPool:
     """Compiled networks kept between runs in this process.
 
-    Building a network and tracing its training step costs about half a second, a tenth of a
-    ``warm`` run; kept here, the next image of a folder or a benchmark starts with the step
-    already compiled. A run takes a network and gives it back when it ends, so concurrent runs
-    never share one. Every take resets the network completely (weights set, every optimiser
-    variable zeroed, the step count included), so a reused network trains exactly as a new one
-    (``tests/test_engine.py`` checks the outputs are identical).
+    Building a network, tracing its training step and a new network's first forward passes cost
+    ~1.3-1.6 s per image (measured with ``warm``, a quarter or more of its run); kept here, the
+    next image of a folder or a benchmark starts with all of that done. A run takes a network
+    and gives it back when it ends, so concurrent runs never share one. Every take resets the
+    network completely (weights set, every optimiser variable zeroed, the step count included),
+    so a reused network trains exactly as a new one (``tests/test_engine.py`` checks the outputs
+    are identical).
     """
 
     def __init__(self, per_key: int = 2, init_cache: int = 8) -> None:
