@@ -177,6 +177,21 @@ def test_init_from_x2_copies_all_but_the_upsampler(tmp_path):
                                   x2.get_layer("head").get_weights()[0])
 
 
+def test_training_from_init_weights_records_their_sha256(tmp_path, natural_image):
+    from zssr.baselines.train import main
+
+    init = tmp_path / "init.weights.h5"
+    baselines.build("edsr-baseline", 2, seed=3, n_blocks=1, width=8).save_weights(str(init))
+    hr = _tiny_folder(tmp_path / "hr", natural_image)
+    ck = tmp_path / "ck"
+    assert main(["--hr-dir", str(hr), "--scale", "2", "--val-count", "1", "--iters", "1",
+                 "--checkpoint-dir", str(ck), "--init-from", str(init), *TINY]) == 0
+    recorded = json.loads((ck / "state.json").read_text())["args"]
+    assert recorded["init_from"] == str(init)
+    # The file may later be replaced (a shipped file by this run's result): its hash stays.
+    assert recorded["init_from_sha256"] == baselines.sha256(init)
+
+
 def test_benchmark_compares_methods_in_one_table_and_figure(tmp_path, natural_image):
     import csv
 

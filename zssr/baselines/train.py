@@ -141,7 +141,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     import keras
 
     from .. import training
-    from . import build
+    from . import build, sha256
 
     keras.mixed_precision.set_global_policy(args.precision)
     arch = {"n_blocks": args.blocks, "width": args.width}
@@ -164,12 +164,15 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         log(f"resumed at step {state['step']} from {ckpt}")
     else:
         model = build(args.model, args.scale, seed=args.seed, **arch)
+        state = training.new_state(training.jsonable_args(args))
         if args.init_from:
             copied = _copy_matching_weights(model, Path(args.init_from), args.init_scale, **arch)
+            # A run often starts from a shipped file that its own result later replaces:
+            # keep which file it was.
+            state["args"]["init_from_sha256"] = sha256(args.init_from)
             log(f"initialised {len(copied)} layers from {args.init_from}")
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mean_absolute_error")
         rng = np.random.default_rng(args.seed)
-        state = training.new_state(training.jsonable_args(args))
     data = TrainData(pairs, args.scale, args.patch, rng)
     state = training.fit(
         model, state, rng, next_batch=lambda: data.batch(args.batch_size),
@@ -200,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--step-every", type=int, default=100000,
                    help="step schedule: halve the rate every N steps (default 100000)")
     p.add_argument("--init-from", default=None,
-                   help="start from these weights (e.g. x2 weights for an x3/x4 model)")
+                   help="start from these weights (e.g. x2 weights for an x3/x4 model; their "
+                        "sha256 is recorded)")
     p.add_argument("--init-scale", type=int, default=2, help="scale of --init-from (default 2)")
     return p
 
