@@ -192,6 +192,30 @@ def test_training_from_init_weights_records_their_sha256(tmp_path, natural_image
     assert recorded["init_from_sha256"] == baselines.sha256(init)
 
 
+def test_l2_loss_is_trained_recorded_and_kept_on_resume(tmp_path, natural_image, capsys):
+    from zssr.baselines.train import main
+    from zssr.training import load_checkpoint
+
+    hr = _tiny_folder(tmp_path / "hr", natural_image)
+    first_losses = {}
+    for loss in ("l1", "l2"):
+        ck = tmp_path / loss
+        args = ["--hr-dir", str(hr), "--scale", "2", "--val-count", "1", "--val-every", "1",
+                "--checkpoint-dir", str(ck), "--loss", loss, "--seed", "4", *TINY]
+        assert main(args + ["--iters", "1"]) == 0
+        state = json.loads((ck / "state.json").read_text())
+        assert state["args"]["loss"] == loss
+        first_losses[loss] = state["history"][0]["loss"]
+        model = load_checkpoint(ck)[0]
+        assert model.loss == {"l1": "mean_absolute_error", "l2": "mean_squared_error"}[loss]
+    # Same seed, same first batch and weights: the squared error of [0, 1] values is the
+    # smaller number, and it is far from equal to the absolute one.
+    assert first_losses["l2"] < 0.5 * first_losses["l1"]
+    # A resumed run keeps its loss; asking for another one is an error, not silently ignored.
+    assert main(args + ["--iters", "2", "--resume", "--loss", "l1"]) == 2
+    assert "trained with --loss l2" in capsys.readouterr().err
+
+
 def test_benchmark_compares_methods_in_one_table_and_figure(tmp_path, natural_image):
     import csv
 

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         "sha256": sha256(target), "bytes": target.stat().st_size,
         "params": int(model.count_params()),
         "recipe": {k: state["args"][k] for k in ("batch_size", "patch", "lr", "min_lr",
-                                                 "schedule", "iters", "seed", "init_from",
+                                                 "schedule", "loss", "iters", "seed", "init_from",
                                                  "init_from_sha256") if k in state["args"]},
         **run_record(state), "hardware": args.hardware,
         **set5_scores(model, Path(args.set5), args.scale),

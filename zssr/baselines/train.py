@@ -6,7 +6,9 @@
 LR inputs are made from the HR images with ``zssr.resize.imresize`` (MATLAB's bicubic with
 antialiasing) and rounded to 8 bits, like the LR files of the benchmark sets. Each step draws
 ``--batch-size`` aligned random crops (``--patch`` LR pixels) with random flips and quarter turns;
-the loss is L1, the optimiser Adam with a cosine or step schedule. Every ``--val-every`` steps the
+the loss is L1 (``--loss l2``: mean squared error, for fine-tuning a converged L1 model towards
+PSNR, which is a function of the squared error), the optimiser Adam with a cosine or step
+schedule. Every ``--val-every`` steps the
 model is scored (PSNR-Y, shave = scale) on held-out images (``--val-dir``, or the last
 ``--val-count`` images of the training folders, which are then not trained on); the best weights
 are kept. ``--checkpoint-dir`` holds ``last.keras`` (model and optimiser state), ``state.json``
@@ -95,6 +97,10 @@ class TrainData:
         return lr_b / np.float32(255.0), hr_b / np.float32(255.0)
 
 
+#: ``--loss`` -> the Keras loss the model is compiled with.
+LOSSES = {"l1": "mean_absolute_error", "l2": "mean_squared_error"}
+
+
 def _schedule(kind: str, lr: float, iters: int, min_lr: float, step_every: int):
     import keras
 
@@ -160,6 +166,10 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         # The step count lives in the optimiser; the schedule follows this run's flags, so a
         # resumed run may extend --iters (the cosine then spans the new total).
         model.optimizer.learning_rate = schedule
+        if args.loss != state["args"].get("loss", "l1"):
+            raise ValueError(f"--resume: the run was trained with --loss "
+                             f"{state['args'].get('loss', 'l1')}, not {args.loss}; start a new "
+                             f"run with --init-from to change the loss")
         training.note_resume(state, args.iters)
         log(f"resumed at step {state['step']} from {ckpt}")
     else:
@@ -171,7 +181,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
             # keep which file it was.
             state["args"]["init_from_sha256"] = sha256(args.init_from)
             log(f"initialised {len(copied)} layers from {args.init_from}")
-        model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mean_absolute_error")
+        model.compile(optimizer=keras.optimizers.Adam(schedule), loss=LOSSES[args.loss])
         rng = np.random.default_rng(args.seed)
     data = TrainData(pairs, args.scale, args.patch, rng)
     state = training.fit(
@@ -200,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width", type=int, default=64, help="channels (default 64)")
     p.add_argument("--patch", type=int, default=48, help="LR crop side (default 48)")
     p.add_argument("--schedule", choices=["cosine", "step"], default="cosine")
+    p.add_argument("--loss", choices=sorted(LOSSES), default="l1",
+                   help="l1 (default, as EDSR) or l2 (mean squared error: fine-tunes a "
+                        "converged model towards PSNR)")
     p.add_argument("--step-every", type=int, default=100000,
                    help="step schedule: halve the rate every N steps (default 100000)")
     p.add_argument("--init-from", default=None,
