@@ -6,9 +6,9 @@
 LR inputs are made from the HR images with ``zssr.resize.imresize`` (MATLAB's bicubic with
 antialiasing) and rounded to 8 bits, like the LR files of the benchmark sets. Each step draws
 ``--batch-size`` aligned random crops (``--patch`` LR pixels) with random flips and quarter turns;
-the loss is L1 (``--loss l2``: mean squared error, for fine-tuning a converged L1 model towards
-PSNR, which is a function of the squared error), the optimiser Adam with a cosine or step
-schedule. Every ``--val-every`` steps the
+the loss is L1 (``--loss l2``: mean squared error, a common last stage for PSNR; from our shipped
+x3/x4 files it lowered the validation score, see benchmarks/README.md), the optimiser Adam with a
+cosine or step schedule. Every ``--val-every`` steps the
 model is scored (PSNR-Y, shave = scale) on held-out images (``--val-dir``, or the last
 ``--val-count`` images of the training folders, which are then not trained on); the best weights
 are kept. ``--checkpoint-dir`` holds ``last.keras`` (model and optimiser state), ``state.json``
@@ -211,8 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--patch", type=int, default=48, help="LR crop side (default 48)")
     p.add_argument("--schedule", choices=["cosine", "step"], default="cosine")
     p.add_argument("--loss", choices=sorted(LOSSES), default="l1",
-                   help="l1 (default, as EDSR) or l2 (mean squared error: fine-tunes a "
-                        "converged model towards PSNR)")
+                   help="l1 (default, as EDSR) or l2 (mean squared error)")
     p.add_argument("--step-every", type=int, default=100000,
                    help="step schedule: halve the rate every N steps (default 100000)")
     p.add_argument("--init-from", default=None,
