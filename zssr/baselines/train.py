@@ -8,13 +8,13 @@ antialiasing) and rounded to 8 bits, like the LR files of the benchmark sets. Ea
 ``--batch-size`` aligned random crops (``--patch`` LR pixels) with random flips and quarter turns;
 the loss is L1 (``--loss l2``: mean squared error, a common last stage for PSNR; from our shipped
 x3/x4 files it lowered the validation score, see benchmarks/README.md), the optimiser Adam with a
-cosine or step schedule. Every ``--val-every`` steps the
-model is scored (PSNR-Y, shave = scale) on held-out images (``--val-dir``, or the last
-``--val-count`` images of the training folders, which are then not trained on); the best weights
-are kept. ``--checkpoint-dir`` holds ``last.keras`` (model and optimiser state), ``state.json``
-(step, sampler state, history) and ``log.jsonl``; ``--resume`` continues from them. x3/x4 models can
-start from x2 weights with ``--init-from`` (every layer whose name and shape agree is copied: all
-but the upsampler at x3, and at x4 also its first x2 stage).
+cosine or step schedule. Every ``--val-every`` steps the model is scored (PSNR-Y, shave = scale)
+on held-out images (``--val-dir``, or the last ``--val-count`` images of the training folders,
+which are then not trained on); the best weights are kept. ``--checkpoint-dir`` holds
+``last.keras`` (model and optimiser state), ``state.json`` (step, sampler state, history) and
+``log.jsonl``; ``--resume`` continues from them. x3/x4 models can start from x2 weights with
+``--init-from`` (every layer whose name and shape agree is copied: all but the upsampler at x3,
+and at x4 also its first x2 stage).
 
 Only Keras 3 APIs are used, so ``KERAS_BACKEND=jax`` trains on a GPU where one is available.
 """
