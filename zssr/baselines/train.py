@@ -166,10 +166,10 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         # The step count lives in the optimiser; the schedule follows this run's flags, so a
         # resumed run may extend --iters (the cosine then spans the new total).
         model.optimizer.learning_rate = schedule
-        if args.loss != state["args"].get("loss", "l1"):
-            raise ValueError(f"--resume: the run was trained with --loss "
-                             f"{state['args'].get('loss', 'l1')}, not {args.loss}; start a new "
-                             f"run with --init-from to change the loss")
+        trained_loss = state["args"].get("loss", "l1")  # runs from before --loss used L1
+        if args.loss != trained_loss:
+            raise ValueError(f"--resume: the run was trained with --loss {trained_loss}, not "
+                             f"{args.loss}; start a new run with --init-from to change the loss")
         training.note_resume(state, args.iters)
         log(f"resumed at step {state['step']} from {ckpt}")
     else:
