@@ -142,6 +142,19 @@ def test_given_kernel_with_a_rotating_preset_says_what_it_turned_off(image_file,
     assert not config["allow_rotation"] and not config["self_ensemble"]
 
 
+def test_emulated_bfloat16_is_warned_about_but_runs(image_file, tmp_path, capsys, monkeypatch):
+    from zssr import network
+
+    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: False)
+    assert main([str(image_file), "--precision", "mixed_bfloat16", "-o", str(tmp_path),
+                 *TINY]) == 0
+    err = capsys.readouterr().err  # shown even with -q: it explains a slow run
+    assert "warning: --precision mixed_bfloat16" in err and "emulated" in err
+    assert main([str(image_file), "--precision", "auto", "-o", str(tmp_path / "a"),
+                 *TINY]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_anisotropic_output_name(image_file, tmp_path):
     assert main([str(image_file), "--scale", "2,1.5", "-o", str(tmp_path), *TINY]) == 0
     assert iio.imread(tmp_path / "pic_zssr_x2x1.5.png").shape == (32, 30, 3)

@@ -70,3 +70,15 @@ def test_auto_precision_follows_the_machine(monkeypatch):
     assert ZSSRConfig(precision="auto").precision == "auto"
     with pytest.raises(ValueError, match="precision must be"):
         ZSSRConfig(precision="half")
+
+
+def test_emulated_bfloat16_is_warned_about(monkeypatch):
+    from zssr import network
+
+    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: False)
+    message = network.precision_warning("mixed_bfloat16")
+    assert "emulated" in message and "--precision float32 or auto" in message
+    assert network.precision_warning("float32") is None
+    assert network.precision_warning("auto") is None  # auto never picks emulated bfloat16
+    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: True)
+    assert network.precision_warning("mixed_bfloat16") is None

@@ -117,3 +117,23 @@ def test_sigterm_writes_a_checkpoint_and_exits_130(tmp_path, natural_image):
     assert "continue with --resume" in err
     state = json.loads((ck / "state.json").read_text())
     assert state["step"] >= 2 and state["history"][-1]["interrupted"] is True
+
+
+def test_run_main_resolves_auto_precision_and_warns_of_emulated_bfloat16(monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from zssr import network
+
+    seen = []
+    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: False)
+    for asked in ("auto", "mixed_bfloat16", "float32"):
+        assert training.run_main(lambda a: seen.append(a.precision),
+                                 SimpleNamespace(precision=asked)) == 0
+    # auto -> float32 here; an explicit choice is kept, but the emulated one is warned about
+    assert seen == ["float32", "mixed_bfloat16", "float32"]
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1 and "mixed_bfloat16" in err and "emulated" in err
+    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: True)
+    assert training.run_main(lambda a: seen.append(a.precision),
+                             SimpleNamespace(precision="auto")) == 0
+    assert seen[-1] == "mixed_bfloat16" and "warning" not in capsys.readouterr().err

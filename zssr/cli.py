@@ -619,6 +619,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     _import_backend(args.debug)
+    from .network import precision_warning
+
+    warning = precision_warning(config.precision)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     if args.kernel_safe:
         flags = ", ".join("--" + name.replace("_", "-") for name in args.kernel_safe)
         say(f"note: preset {args.preset} with --kernel {args.kernel}: reset "

@@ -221,9 +221,12 @@ def add_run_flags(p: Any, *, iters: int, batch_size: int, lr: float, min_lr: flo
     p.add_argument("--seed", type=int, default=0,
                    help="seeds the crops and the model's initial weights (default 0)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32",
+    p.add_argument("--precision", choices=["float32", "mixed_bfloat16", "auto"],
+                   default="float32",
                    help="mixed_bfloat16 computes in bfloat16 with float32 weights: about 2x "
-                        "faster on CPUs with AVX512-BF16 (default float32)")
+                        "faster on a GPU or a CPU with AVX512-BF16 or AMX, many times slower "
+                        "elsewhere (emulated); auto picks it where it is native, else float32 "
+                        "(default float32)")
 
 
 def check_run_flags(parser: Any, args: Any, positive: tuple[str, ...]) -> None:
@@ -245,9 +248,18 @@ _STOP = DeferredSignals(deferring=False)
 def run_main(train: Callable[[Any], Any], args: Any) -> int:
     """Run a training entry point with the exit codes of the command line: 0 done, 2 bad input
     (the message on stderr), 130 interrupted by Ctrl-C or SIGTERM (a checkpoint of the last
-    finished step is written; resume with ``--resume``)."""
+    finished step is written; resume with ``--resume``). An ``args.precision`` of ``"auto"`` is
+    resolved here, and an emulated ``"mixed_bfloat16"`` is warned about on stderr."""
     import sys
 
+    from .network import precision_warning, resolve_precision
+
+    if getattr(args, "precision", None) is not None:
+        warning = precision_warning(args.precision)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
+        # so that the run records (state.json args) the precision it really used
+        args.precision = resolve_precision(args.precision)
     restore = _STOP.install()
     try:
         train(args)
