@@ -258,7 +258,7 @@ def run_main(train: Callable[[Any], Any], args: Any) -> int:
         warning = precision_warning(args.precision)
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
-        # so that the run records (state.json args) the precision it really used
+        # resolved here, so that state.json records the precision the run really used
         args.precision = resolve_precision(args.precision)
     restore = _STOP.install()
     try:
