@@ -284,3 +284,23 @@ def test_benchmark_reads_a_plain_folder_of_hr_images(tmp_path, natural_image):
     np.testing.assert_allclose(sample.lr, want, atol=1e-6)
     with pytest.raises(FileNotFoundError, match="no images named"):
         load_dataset(tmp_path, 2, ["other"])
+
+
+def test_benchmark_warns_of_emulated_bfloat16_for_zssr_methods(tmp_path, natural_image, capsys,
+                                                                monkeypatch):
+    import imageio.v3 as iio
+
+    from zssr import network
+    from zssr.benchmark import main
+
+    root = tmp_path / "set"
+    root.mkdir()
+    iio.imwrite(root / "im0.png", (natural_image[:32, :32] * 255).round().astype(np.uint8))
+    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: False)
+    tiny = ["--dataset", str(root), "--scale", "2", "--max-iters", "2", "--set", "depth=2",
+            "--set", "width=4", "--set", "crop_size=16", "--results-dir", str(tmp_path / "r")]
+    assert main([*tiny, "--method", "zssr", "--set", "precision=mixed_bfloat16"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --set precision=mixed_bfloat16" in err and "emulated" in err
+    assert main([*tiny, "--method", "bicubic,zssr"]) == 0  # auto: float32 here, no warning
+    assert "warning" not in capsys.readouterr().err

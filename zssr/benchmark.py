@@ -556,6 +556,14 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: v for k, v in (("max_iters", args.max_iters), ("seed", args.seed))
                  if v is not None}
     overrides.update(_parse_sets(args.set, parser))
+    from .network import precision_warning
+
+    for precision in {preset(preset_for(m, args.preset), **overrides).precision
+                      for m in methods if m.startswith("zssr")}:
+        warning = precision_warning(precision)
+        if warning:  # timings taken in emulated bfloat16 would mislead
+            print(f"warning: {warning.replace('--precision ', '--set precision=')}",
+                  file=sys.stderr)
     if args.reuse and not args.outputs:
         parser.error("--reuse needs --outputs DIR")
     out_dir = Path(args.results_dir)
