@@ -304,3 +304,6 @@ def test_benchmark_warns_of_emulated_bfloat16_for_zssr_methods(tmp_path, natural
     assert "warning: --set precision=mixed_bfloat16" in err and "emulated" in err
     assert main([*tiny, "--method", "bicubic,zssr"]) == 0  # auto: float32 here, no warning
     assert "warning" not in capsys.readouterr().err
+    # a bad --set stays a clean usage error (exit 2), not a traceback from the check above
+    assert main([*tiny, "--method", "zssr", "--set", "precision=half"]) == 2
+    assert "error: zssr: invalid ZSSRConfig: precision" in capsys.readouterr().err

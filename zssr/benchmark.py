@@ -46,6 +46,7 @@ from .config import preset, preset_names
 from .engine import ZSSR
 from .io import read_image, write_json
 from .metrics import psnr, ssim
+from .network import precision_warning
 from .resize import imresize
 
 __all__ = ["Sample", "load_dataset", "load_edsr_layout", "load_div2krk_layout", "evaluate",
@@ -556,14 +557,6 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: v for k, v in (("max_iters", args.max_iters), ("seed", args.seed))
                  if v is not None}
     overrides.update(_parse_sets(args.set, parser))
-    from .network import precision_warning
-
-    for precision in {preset(preset_for(m, args.preset), **overrides).precision
-                      for m in methods if m.startswith("zssr")}:
-        warning = precision_warning(precision)
-        if warning:  # timings taken in emulated bfloat16 would mislead
-            print(f"warning: {warning.replace('--precision ', '--set precision=')}",
-                  file=sys.stderr)
     if args.reuse and not args.outputs:
         parser.error("--reuse needs --outputs DIR")
     out_dir = Path(args.results_dir)
@@ -581,6 +574,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{dataset.name} x{args.scale} {method}" +
               (f" preset={zssr_preset} {overrides}" if zssr_preset else ""))
         try:
+            config = preset(zssr_preset, **overrides) if zssr_preset else None
+            # timings taken in emulated bfloat16 would mislead
+            warning = (precision_warning(config.precision, "--set precision={}")
+                       if config is not None else None)
+            if warning:
+                print(f"warning: {warning}", file=sys.stderr)
             table = evaluate(samples, method, preset_name=args.preset, overrides=overrides,
                              baseline_weights=args.baseline_weights,
                              keep_crops=len(methods) > 1, outputs=args.outputs,
@@ -589,8 +588,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {method}: {e}", file=sys.stderr)
             return 2
         tables.append(table)
-        if zssr_preset:
-            table["config"] = preset(zssr_preset, **overrides).to_dict()
+        if config is not None:
+            table["config"] = config.to_dict()
         m = table["mean"]
         print(f"  mean PSNR-Y {m['psnr_y']:.3f} dB  SSIM-Y {m['ssim_y']:.4f}  "
               f"median {m['median_seconds']:.1f} s/image")

@@ -64,8 +64,9 @@ def _bfloat16_is_native() -> bool:
     return False
 
 
-def precision_warning(precision: str) -> str | None:
-    """Why an explicit ``"mixed_bfloat16"`` is a poor choice on this machine, or ``None``.
+def precision_warning(precision: str, flag: str = "--precision {}") -> str | None:
+    """Why an explicit ``"mixed_bfloat16"`` is a poor choice on this machine, or ``None``;
+    ``flag`` spells the option as the calling command line takes it.
 
     Without a GPU or a CPU with AVX512-BF16 or AMX, oneDNN emulates bfloat16: on a 2-core
     AVX2-only AMD EPYC a 128x128 ZSSR training step took about 9x as long as in float32, and the
@@ -74,9 +75,9 @@ def precision_warning(precision: str) -> str | None:
     """
     if precision != "mixed_bfloat16" or _bfloat16_is_native():
         return None
-    return ("--precision mixed_bfloat16: this machine has no GPU and its CPU lacks AVX512-BF16 "
-            "and AMX, so bfloat16 is emulated and runs many times slower than float32; use "
-            "--precision float32 or auto")
+    return (f"{flag.format('mixed_bfloat16')}: this machine has no GPU and its CPU lacks "
+            "AVX512-BF16 and AMX, so bfloat16 is emulated and runs many times slower than "
+            f"float32; use {flag.format('float32')} or auto")
 
 
 def resolve_precision(precision: str) -> str:
