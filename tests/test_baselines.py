@@ -307,3 +307,10 @@ def test_benchmark_warns_of_emulated_bfloat16_for_zssr_methods(tmp_path, natural
     # a bad --set stays a clean usage error (exit 2), not a traceback from the check above
     assert main([*tiny, "--method", "zssr", "--set", "precision=half"]) == 2
     assert "error: zssr: invalid ZSSRConfig: precision" in capsys.readouterr().err
+
+
+def test_benchmark_names_a_missing_dataset_without_a_traceback(tmp_path, capsys):
+    from zssr.benchmark import main
+
+    assert main(["--dataset", str(tmp_path / "nope"), "--scale", "2"]) == 2
+    assert "error: --dataset" in capsys.readouterr().err

@@ -553,7 +553,11 @@ def main(argv: list[str] | None = None) -> int:
     for method in methods:
         if method not in METHODS:
             parser.error(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
-    samples = load_dataset(dataset, args.scale, names)
+    try:
+        samples = load_dataset(dataset, args.scale, names)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: --dataset: {e}", file=sys.stderr)
+        return 2
     overrides = {k: v for k, v in (("max_iters", args.max_iters), ("seed", args.seed))
                  if v is not None}
     overrides.update(_parse_sets(args.set, parser))
