@@ -158,6 +158,10 @@ def test_training_errors_are_clear(tmp_path, natural_image, capsys):
     assert main(["--hr-dir", str(tmp_path / "missing"), "--scale", "2", "--checkpoint-dir",
                  str(tmp_path / "ck"), *TINY]) == 2
     assert "not a folder" in capsys.readouterr().err
+    for bad in ("1", "-0.1"):
+        with pytest.raises(SystemExit) as e:
+            main(base + ["--ema", bad])
+        assert e.value.code == 2 and "--ema must be 0 (off) or in (0, 1)" in capsys.readouterr().err
 
 
 def test_init_from_x2_copies_all_but_the_upsampler(tmp_path):

@@ -137,3 +137,60 @@ def test_run_main_resolves_auto_precision_and_warns_of_emulated_bfloat16(monkeyp
     assert training.run_main(lambda a: seen.append(a.precision),
                              SimpleNamespace(precision="auto")) == 0
     assert seen[-1] == "mixed_bfloat16" and "warning" not in capsys.readouterr().err
+
+
+def test_weight_average_is_an_exponential_moving_average(tmp_path):
+    avg = training.WeightAverage(0.5, [np.zeros(2), np.ones((1, 1))])
+    avg.update([np.array([2.0, 4.0]), np.zeros((1, 1))])
+    avg.update([np.array([2.0, 0.0]), np.zeros((1, 1))])
+    np.testing.assert_allclose(avg.weights[0], [1.5, 1.0])
+    np.testing.assert_allclose(avg.weights[1], [[0.25]])
+    for bad in (0.0, 1.0, -0.5):
+        try:
+            training.WeightAverage(bad, [np.zeros(1)])
+            raise AssertionError(f"decay {bad} was accepted")
+        except ValueError as e:
+            assert "--ema" in str(e)
+
+
+def test_fit_with_ema_scores_and_keeps_the_average_trains_on_and_resumes_it(tmp_path):
+    model, rng, batch = _setup(tmp_path)
+    decay = 0.5
+    seen = {"avg": [w.copy() for w in model.get_weights()], "validated": [], "expected": []}
+    train_on_batch = model.train_on_batch
+
+    def tracking_train_on_batch(x, y):  # the average we expect, step by step
+        loss = train_on_batch(x, y)
+        seen["raw"] = [w.copy() for w in model.get_weights()]
+        seen["avg"] = [decay * a + (1 - decay) * w for a, w in zip(seen["avg"], seen["raw"])]
+        return loss
+
+    def validate(m):
+        seen["validated"].append([w.copy() for w in m.get_weights()])
+        seen["expected"].append(seen["avg"])
+        return -float(len(seen["validated"]))  # the first validation stays the best
+
+    model.train_on_batch = tracking_train_on_batch
+    state = training.fit(model, training.new_state({}), rng, next_batch=batch,
+                         validate=validate, iters=4, val_every=2, folder=tmp_path, quiet=True,
+                         ema=decay)
+    assert state["step"] == 4 and state["best_step"] == 2 and len(seen["validated"]) == 2
+    # validation saw the average, not the raw weights, and training went on from the raw ones
+    for got, want in zip(seen["validated"], seen["expected"]):
+        for v, e in zip(got, want):
+            np.testing.assert_allclose(v, e, rtol=1e-5, atol=1e-7)
+    assert not all(np.allclose(v, r) for v, r in zip(seen["validated"][-1], seen["raw"]))
+    for w, r in zip(model.get_weights(), seen["raw"]):
+        np.testing.assert_array_equal(w, r)
+    model2, _, _ = training.load_checkpoint(tmp_path)
+    for w, r in zip(model2.get_weights(), seen["raw"]):  # last.keras: the raw weights
+        np.testing.assert_array_equal(w, r)
+    best = compile_network(build_network(3, depth=2, width=4), 1e-3)
+    best.load_weights(str(tmp_path / "best.weights.h5"))  # best: the average at step 2
+    for b, v in zip(best.get_weights(), seen["validated"][0]):
+        np.testing.assert_array_equal(b, v)
+    # a resumed run continues the saved average instead of restarting it from the weights
+    saved = training.WeightAverage.for_run(decay, tmp_path, model2)
+    for s, e in zip(saved.weights, seen["expected"][-1]):
+        np.testing.assert_allclose(s, e, rtol=1e-5, atol=1e-7)
+    assert training.WeightAverage.for_run(0.0, tmp_path, model2) is None

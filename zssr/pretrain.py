@@ -141,7 +141,7 @@ def pretrain(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
     if args.resume:
         model, state, rng = training.load_checkpoint(ckpt)
         model.optimizer.learning_rate = schedule
-        training.note_resume(state, args.iters)
+        training.note_resume(state, args.iters, args.ema)
         log(f"resumed at step {state['step']} from {ckpt}")
     else:
         model = build_network(3, depth=args.depth, width=args.width, seed=args.seed,
@@ -163,7 +163,8 @@ def pretrain(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
     state = training.fit(
         model, state, rng, next_batch=lambda: data.batch(args.batch_size),
         validate=(lambda m: validate(m, val_pairs, args.scale)) if val_pairs else None,
-        iters=args.iters, val_every=args.val_every, folder=ckpt, quiet=args.quiet)
+        iters=args.iters, val_every=args.val_every, folder=ckpt, quiet=args.quiet,
+        ema=args.ema)
     if args.output:
         out = training.export_best(ckpt, args.output, lambda: build_network(
             3, depth=args.depth, width=args.width))

@@ -10,11 +10,12 @@ the loss is L1 (``--loss l2``: mean squared error, a common last stage for PSNR;
 x3/x4 files it lowered the validation score, see benchmarks/README.md), the optimiser Adam with a
 cosine or step schedule. Every ``--val-every`` steps the model is scored (PSNR-Y, shave = scale)
 on held-out images (``--val-dir``, or the last ``--val-count`` images of the training folders,
-which are then not trained on); the best weights are kept. ``--checkpoint-dir`` holds
-``last.keras`` (model and optimiser state), ``state.json`` (step, sampler state, history) and
-``log.jsonl``; ``--resume`` continues from them. x3/x4 models can start from x2 weights with
-``--init-from`` (every layer whose name and shape agree is copied: all but the upsampler at x3,
-and at x4 also its first x2 stage).
+which are then not trained on); the best weights are kept (with ``--ema``, an exponential
+moving average of the weights is what is scored and kept). ``--checkpoint-dir`` holds
+``last.keras`` (model and optimiser state), ``state.json`` (step, sampler state, history),
+``log.jsonl`` and, with ``--ema``, ``ema.npz``; ``--resume`` continues from them. x3/x4
+models can start from x2 weights with ``--init-from`` (every layer whose name and shape agree is
+copied: all but the upsampler at x3, and at x4 also its first x2 stage).
 
 Only Keras 3 APIs are used, so ``KERAS_BACKEND=jax`` trains on a GPU where one is available.
 """
@@ -170,7 +171,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         if args.loss != trained_loss:
             raise ValueError(f"--resume: the run was trained with --loss {trained_loss}, not "
                              f"{args.loss}; start a new run with --init-from to change the loss")
-        training.note_resume(state, args.iters)
+        training.note_resume(state, args.iters, args.ema)
         log(f"resumed at step {state['step']} from {ckpt}")
     else:
         model = build(args.model, args.scale, seed=args.seed, **arch)
@@ -187,7 +188,8 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     state = training.fit(
         model, state, rng, next_batch=lambda: data.batch(args.batch_size),
         validate=(lambda m: validate(m, val_pairs, args.scale)) if val_pairs else None,
-        iters=args.iters, val_every=args.val_every, folder=ckpt, quiet=args.quiet)
+        iters=args.iters, val_every=args.val_every, folder=ckpt, quiet=args.quiet,
+        ema=args.ema)
     if args.output:
         keras.mixed_precision.set_global_policy("float32")  # shipped weights: float32 model
         out = training.export_best(ckpt, args.output,
