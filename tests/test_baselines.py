@@ -66,6 +66,30 @@ def test_tiled_inference_equals_untiled_on_256px(rng):
     assert np.abs(whole - seams).max() > 1 / 255
 
 
+def test_self_ensemble_averages_the_eight_flips_and_turns(natural_image):
+    model = baselines.build("edsr-baseline", 2, seed=5, n_blocks=1, width=8)
+    tail = model.get_layer("tail")  # keep most outputs inside [0, 1], where nothing is clipped
+    tail.set_weights([tail.get_weights()[0] * 0.1, tail.get_weights()[1]])
+    lr = natural_image[:20, :26]  # not square: a mixed-up axis would show
+    outs = []
+    for flip in (False, True):
+        for k in range(4):
+            x = np.rot90(lr[:, ::-1] if flip else lr, k)
+            y = np.rot90(baselines.upscale(model, np.ascontiguousarray(x), tile_size=0), -k)
+            outs.append(y[:, ::-1] if flip else y)
+    outs = np.stack(outs)
+    inside = np.all((outs > 0) & (outs < 1), axis=0)
+    assert inside.mean() > 0.9, "too many clipped pixels for the comparison to mean anything"
+    ens = baselines.upscale(model, lr, self_ensemble=True, tile_size=0)
+    assert ens.shape == (40, 52, 3)
+    np.testing.assert_allclose(ens[inside], outs.mean(axis=0)[inside], atol=1e-5)
+    assert np.abs(ens - outs[0]).max() > 1e-3  # not just the plain output
+    tiled = baselines.upscale(model, lr, self_ensemble=True, tile_size=8)
+    assert np.abs(tiled - ens).max() <= 1 / 255
+    gray = baselines.upscale(model, lr.mean(axis=2), self_ensemble=True)
+    assert gray.shape == (40, 52)
+
+
 def test_gray_images_go_through_as_rgb(natural_image):
     model = baselines.build("edsr-baseline", 2)
     gray = natural_image[:20, :20].mean(axis=2)
@@ -238,15 +262,18 @@ def test_benchmark_compares_methods_in_one_table_and_figure(tmp_path, natural_im
     weights = tmp_path / "edsr.weights.h5"
     baselines.build("edsr-baseline", 2).save_weights(str(weights))
     out = tmp_path / "results"
-    assert main(["--dataset", str(root), "--scale", "2", "--method", "bicubic,edsr-baseline",
+    methods = ["bicubic", "edsr-baseline", "edsr-baseline-ensemble"]
+    assert main(["--dataset", str(root), "--scale", "2", "--method", ",".join(methods),
                  "--baseline-weights", str(weights), "--results-dir", str(out)]) == 0
-    stem = out / "set_x2_compare_bicubic+edsr-baseline"
+    stem = out / ("set_x2_compare_" + "+".join(methods))
     rows = list(csv.DictReader(open(f"{stem}.csv")))
     assert [r["image"] for r in rows] == ["im0", "im1", "mean"]
     assert float(rows[2]["bicubic:psnr_y"]) > 20
     assert "edsr-baseline:seconds" in rows[0]
+    # the ensemble runs the same weights, 8 times, and gets another result
+    assert rows[2]["edsr-baseline-ensemble:psnr_y"] != rows[2]["edsr-baseline:psnr_y"]
     table = json.loads(open(f"{stem}.json").read())
-    assert table["methods"] == ["bicubic", "edsr-baseline"]
+    assert table["methods"] == methods
     assert "| im0 |" in open(f"{stem}.md").read()
     figure = iio.imread(f"{stem}.png")
     assert figure.ndim == 3 and figure.shape[0] > 100 and figure.shape[1] > figure.shape[0]

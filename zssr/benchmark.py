@@ -14,7 +14,8 @@ Methods: ``bicubic`` (interpolation), ``zssr`` (ZSSR assuming the bicubic kernel
 ZSSR; both run preset ``kernel`` unless ``--preset`` names another; the estimate also reports its
 kernel error and how well it re-synthesises the LR image from the ground truth), and the
 supervised baselines of :mod:`zssr.baselines` by name (``edsr-baseline``, shipped weights or
-``--baseline-weights``).
+``--baseline-weights``; ``edsr-baseline-ensemble`` is the same network with the geometric
+self-ensemble, EDSR's "+": the mean of its outputs for the 8 flips and quarter turns).
 Scores follow the SR papers' protocol (Y of MATLAB's rgb2ycbcr, shave = scale, outputs rounded to
 8 bits first; SSIM with an 11x11 Gaussian, sigma 1.5). Examples::
 
@@ -158,8 +159,15 @@ def load_edsr_layout(root: str | Path, scale: int, names: list[str] | None = Non
     return samples
 
 
-BASELINES = baselines_registry.NAMES
+#: A baseline's name plus this suffix: the same network with the geometric self-ensemble.
+ENSEMBLE = "-ensemble"
+BASELINES = (*baselines_registry.NAMES, *(n + ENSEMBLE for n in baselines_registry.NAMES))
 METHODS = ("bicubic", "zssr", "zssr-gt", "zssr-estimated", *BASELINES)
+
+
+def baseline_network(method: str) -> str:
+    """The network a baseline method runs (its name without :data:`ENSEMBLE`)."""
+    return method.removesuffix(ENSEMBLE)
 
 
 def figure_box(hr: np.ndarray, scale: int, size: int | None = None) -> tuple[slice, slice]:
@@ -211,7 +219,8 @@ def _run_method(sample: Sample, method: str, model, preset_name: str | None,
     if model is not None:
         from . import baselines
 
-        return baselines.upscale(model, sample.lr), None, extra
+        return (baselines.upscale(model, sample.lr, self_ensemble=method.endswith(ENSEMBLE)),
+                None, extra)
     kernel = None
     name = preset_for(method, preset_name)
     if method == "zssr-gt":
@@ -256,7 +265,7 @@ def method_key(method: str, scale: int, preset_name: str | None, overrides: dict
     elif method in BASELINES:
         from . import baselines
 
-        path = baseline_weights or baselines.weights_path(method, scale)
+        path = baseline_weights or baselines.weights_path(baseline_network(method), scale)
         what["weights"] = baselines.sha256(path) if Path(path).exists() else str(path)
     digest = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:10]
     return f"{method}-{digest}"
@@ -301,7 +310,8 @@ def evaluate(samples: list[Sample], method: str, *, preset_name: str | None = No
             if model is None and method in BASELINES:
                 from . import baselines
 
-                model = baselines.load(method, sample.scale, weights=baseline_weights)
+                model = baselines.load(baseline_network(method), sample.scale,
+                                       weights=baseline_weights)
             t0 = time.perf_counter()
             sr, iterations, extra = _run_method(sample, method, model, preset_name, overrides)
             seconds = time.perf_counter() - t0

@@ -102,7 +102,7 @@ def load(name: str, scale: int, *, weights: str | Path | None = None) -> Any:
 
 
 def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
-            margin: int | None = None) -> np.ndarray:
+            margin: int | None = None, self_ensemble: bool = False) -> np.ndarray:
     """Super-resolve one image with a baseline network, tile by tile.
 
     Parameters
@@ -118,6 +118,10 @@ def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
         0 runs the whole image at once.
     margin : int, optional
         LR context around each tile; default the network's receptive radius plus 2.
+    self_ensemble : bool
+        Average the outputs for the 8 flips and quarter turns of the input, each turned back
+        (the geometric self-ensemble that EDSR's "+" results use; ZSSR's final output uses the
+        same idea): 8 times the work, usually a little higher PSNR.
 
     Returns
     -------
@@ -147,7 +151,18 @@ def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
         return keras.ops.convert_to_numpy(out)[0]
 
     margin = margin if margin is not None else receptive_radius() + 2
-    sr = tiled_apply(run, x, tile=tile_size, margin=margin, scale=scale)
+    if not self_ensemble:
+        sr = tiled_apply(run, x, tile=tile_size, margin=margin, scale=scale)
+    else:
+        sr = np.zeros((x.shape[0] * scale, x.shape[1] * scale, channels), dtype=np.float32)
+        for flip in (False, True):
+            xf = x[:, ::-1] if flip else x
+            for k in range(4):
+                out = tiled_apply(run, np.rot90(xf, k), tile=tile_size, margin=margin,
+                                  scale=scale)
+                out = np.rot90(out, -k)
+                sr += out[:, ::-1] if flip else out
+        sr *= np.float32(1.0 / 8.0)
     # In place: on a 2000x2000 x4 input the output alone is 0.77 GB, and a clipped copy plus a
     # dtype copy held three of it at once.
     # (A backend's array may be read-only, e.g. JAX's untiled output: then clip into a copy.)
