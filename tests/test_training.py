@@ -194,3 +194,23 @@ def test_fit_with_ema_scores_and_keeps_the_average_trains_on_and_resumes_it(tmp_
     for s, e in zip(saved.weights, seen["expected"][-1]):
         np.testing.assert_allclose(s, e, rtol=1e-5, atol=1e-7)
     assert training.WeightAverage.for_run(0.0, tmp_path, model2) is None
+
+
+def test_an_interrupt_while_the_average_is_scored_checkpoints_the_raw_weights(tmp_path):
+    model, rng, batch = _setup(tmp_path)
+
+    def interrupted_validation(m):
+        raise KeyboardInterrupt  # e.g. a second Ctrl-C, which is not deferred
+
+    try:
+        training.fit(model, training.new_state({}), rng, next_batch=batch,
+                     validate=interrupted_validation, iters=4, val_every=2, folder=tmp_path,
+                     quiet=True, ema=0.5)
+        raise AssertionError("the interrupt did not propagate")
+    except KeyboardInterrupt:
+        pass
+    average = np.load(tmp_path / "ema.npz")
+    saved, _, _ = training.load_checkpoint(tmp_path)
+    for w, s in zip(model.get_weights(), saved.get_weights()):
+        np.testing.assert_array_equal(s, w)
+    assert not all(np.allclose(w, average[f"arr_{i}"]) for i, w in enumerate(saved.get_weights()))

@@ -235,17 +235,20 @@ def _loop(model: Any, state: dict, rng: np.random.Generator, next_batch, validat
                          model.optimizer.learning_rate)),
                      "seconds": round(state["seconds"], 2)}
             losses = []
+            raw = None
             if average is not None:  # score and keep the average; train on the raw weights
                 raw = model.get_weights()
                 model.set_weights(average.weights)
-            if validate is not None:
-                entry["score"] = validate(model)
-            if (validate is None or state["best_score"] is None
-                    or entry["score"] > state["best_score"]):
-                state["best_score"], state["best_step"] = entry.get("score"), step
-                model.save_weights(str(best_path))
-            if average is not None:
-                model.set_weights(raw)
+            try:
+                if validate is not None:
+                    entry["score"] = validate(model)
+                if (validate is None or state["best_score"] is None
+                        or entry["score"] > state["best_score"]):
+                    state["best_score"], state["best_step"] = entry.get("score"), step
+                    model.save_weights(str(best_path))
+            finally:  # also when a second Ctrl-C lands here: the checkpoint gets the raw weights
+                if raw is not None:
+                    model.set_weights(raw)
             state["history"].append(entry)
             log.write(json.dumps(entry) + "\n")
             log.flush()
