@@ -274,7 +274,14 @@ def test_benchmark_compares_methods_in_one_table_and_figure(tmp_path, natural_im
     assert rows[2]["edsr-baseline-ensemble:psnr_y"] != rows[2]["edsr-baseline:psnr_y"]
     table = json.loads(open(f"{stem}.json").read())
     assert table["methods"] == methods
-    assert "| im0 |" in open(f"{stem}.md").read()
+    markdown = open(f"{stem}.md").read()
+    assert "| im0 |" in markdown and "ZSSR presets" not in markdown  # no ZSSR column here
+    from zssr.benchmark import _compare_markdown
+
+    meta = {"dataset": "set", "scale": 2, "machine": "m", "version": "v", "date": "d",
+            "preset": None, "overrides": {"max_iters": 5}}
+    with_zssr = _compare_markdown(meta, {"methods": ["bicubic", "zssr"], "rows": []})
+    assert "per image. ZSSR presets: `zssr` ideal, overrides {'max_iters': 5}." in with_zssr
     figure = iio.imread(f"{stem}.png")
     assert figure.ndim == 3 and figure.shape[0] > 100 and figure.shape[1] > figure.shape[0]
 
