@@ -238,12 +238,15 @@ def back_projection(sr: np.ndarray, lr: np.ndarray, scale: Sequence[float],
     return sr
 
 
-def _transform(image: np.ndarray, k: int) -> np.ndarray:
+def transform(image: np.ndarray, k: int) -> np.ndarray:
+    """The ``k``-th (0-7) of the 8 flips and quarter turns of ``image`` (a view): ``k % 4``
+    quarter turns, then a left-right flip for ``k >= 4``. :func:`untransform` undoes it."""
     out = np.rot90(image, k % 4)
     return out[:, ::-1] if k >= 4 else out
 
 
-def _untransform(image: np.ndarray, k: int) -> np.ndarray:
+def untransform(image: np.ndarray, k: int) -> np.ndarray:
+    """Undo :func:`transform` ``k`` (a view)."""
     out = image[:, ::-1] if k >= 4 else image
     return np.rot90(out, -(k % 4))
 
@@ -644,13 +647,13 @@ class ZSSR:
         # Members go straight into one array: a list plus np.stack would hold them twice.
         stack = np.empty((len(ks), *out_shape, lr_input.shape[2]), dtype=np.float32)
         for n, k in enumerate(ks):
-            x = np.ascontiguousarray(_transform(lr_input, k))
+            x = np.ascontiguousarray(transform(lr_input, k))
             sr = self._forward(model, interpolate_son(x, scale))
             if not np.isfinite(sr).all():
                 raise _diverged(f"the network's output has non-finite values (ensemble member "
                                 f"{n + 1} of {len(ks)})", step, n_steps, model)
             sr = np.clip(sr, 0.0, 1.0)
-            sr = np.ascontiguousarray(_untransform(sr, k))
+            sr = np.ascontiguousarray(untransform(sr, k))
             if sr.shape[:2] != out_shape:
                 # Odd sizes under a quarter turn: ceil() of swapped axes gives the same shape, so
                 # this only guards against a future change of interpolate_son.

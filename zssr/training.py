@@ -161,16 +161,15 @@ class WeightAverage:
         if decay == 0:
             return None
         current = model.get_weights()
-        average = cls(decay, current)
         path = Path(folder) / EMA_FILE
-        if path.exists():
-            with np.load(path) as saved:
-                kept = [saved[f"arr_{i}"] for i in range(len(saved.files))]
-            if [a.shape for a in kept] != [np.shape(w) for w in current]:
-                raise ValueError(f"{path} does not match the model's weights; delete it to "
-                                 f"start a new average")
-            average.weights = [a.astype(np.float32) for a in kept]
-        return average
+        if not path.exists():
+            return cls(decay, current)
+        with np.load(path) as saved:
+            kept = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        if [a.shape for a in kept] != [np.shape(w) for w in current]:
+            raise ValueError(f"{path} does not match the model's weights; delete it to "
+                             f"start a new average")
+        return cls(decay, kept)
 
 
 def fit(model: Any, state: dict, rng: np.random.Generator, *,

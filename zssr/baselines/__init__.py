@@ -131,6 +131,7 @@ def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
     """
     import keras
 
+    from ..engine import transform, untransform
     from ..tiling import tiled_apply
     from .models import receptive_radius
 
@@ -154,13 +155,9 @@ def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
     def run_ensemble(tile: np.ndarray) -> np.ndarray:
         # Per tile (with its margin), so memory stays that of one output: each orientation's
         # centre is what the whole image in that orientation would give there.
-        total = None
-        for flip in (False, True):
-            t = tile[:, ::-1] if flip else tile
-            for k in range(4):
-                out = np.rot90(run(np.rot90(t, k)), -k)
-                out = out[:, ::-1] if flip else out
-                total = np.array(out, dtype=np.float32) if total is None else total + out
+        total = np.array(run(tile), dtype=np.float32)
+        for k in range(1, 8):
+            total += untransform(run(transform(tile, k)), k)
         return total * np.float32(1.0 / 8.0)
 
     margin = margin if margin is not None else receptive_radius() + 2
