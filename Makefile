@@ -6,10 +6,13 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test lint clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# zssr itself is installed editable (no copy: the venv imports this checkout), so scripts and
+# examples anywhere can `import zssr` with .venv/bin/python.
+$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -r requirements-dev.txt
+	$(BIN)/python -m pip install --no-deps -e .
 	touch $@
 
 demo: $(BIN)/.installed
@@ -22,4 +25,4 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check zssr tests benchmarks examples run_zssr.py
 
 clean:
-	rm -rf demo_output .pytest_cache .ruff_cache
+	rm -rf demo_output .pytest_cache .ruff_cache build zssr.egg-info

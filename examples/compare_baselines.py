@@ -1,6 +1,6 @@
 """Compare ZSSR with bicubic and EDSR-baseline from Python: the harness in a few lines.
 
-    python examples/compare_baselines.py ../shared/data/set5 2
+    .venv/bin/python examples/compare_baselines.py ../shared/data/set5 2
 
 The same as ``python -m zssr.benchmark --dataset DIR --scale S --method
 bicubic,edsr-baseline,edsr-baseline-ensemble,zssr`` with a short ZSSR budget, writing the table
@@ -15,6 +15,8 @@ from pathlib import Path
 from zssr import __version__
 from zssr.benchmark import evaluate, load_dataset, machine_description, write_comparison
 
+if len(sys.argv) != 3:
+    sys.exit(f"usage: {sys.argv[0]} DATASET_DIR SCALE\n{__doc__}")
 dataset, scale = Path(sys.argv[1]), int(sys.argv[2])
 samples = load_dataset(dataset, scale)
 tables = [

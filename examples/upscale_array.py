@@ -1,6 +1,6 @@
 """Use zssr from Python: arrays in, arrays out.
 
-    python examples/upscale_array.py photo.png
+    .venv/bin/python examples/upscale_array.py photo.png
 """
 
 import sys
@@ -14,6 +14,8 @@ def progress(event: zssr.ProgressEvent) -> None:
         print(f"iteration {event.iteration}: loss {event.loss:.4f}, lr {event.learning_rate:.0e}")
 
 
+if len(sys.argv) != 2:
+    sys.exit(f"usage: {sys.argv[0]} IMAGE\n{__doc__}")
 loaded = read_image(sys.argv[1])               # float32 pixels in [0, 1], alpha split off
 config = zssr.preset("ideal", seed=1)                      # or "gradual", "kernel", "real"
 result = zssr.ZSSR(config).run(loaded.pixels, scale=2, progress=progress)
