@@ -374,13 +374,14 @@ def _compare_markdown(meta: dict, table: dict) -> str:
     methods = table["methods"]
     presets = ", ".join(f"`{m}` {preset_for(m, meta['preset'])}" for m in methods
                         if m.startswith("zssr"))
-    zssr_note = ("ZSSR presets: " + presets
-                 + (f", overrides {meta['overrides']}" if meta["overrides"] else "") + "."
-                 if presets else "")  # nothing to say for a table without ZSSR
+    zssr_note = ""  # nothing to say for a table without ZSSR
+    if presets:
+        overrides = f", overrides {meta['overrides']}" if meta["overrides"] else ""
+        zssr_note = f" ZSSR presets: {presets}{overrides}."
     lines = [f"# {meta['dataset']} x{meta['scale']} — comparison", "",
              f"Machine: {meta['machine']}. zssr {meta['version']}, {meta['date']}. "
              "PSNR-Y / SSIM-Y (MATLAB Y, shave = scale, uint8 rounding) and seconds per image."
-             + (" " + zssr_note if zssr_note else ""), "",
+             + zssr_note, "",
              "| image | " + " | ".join(methods) + " |",
              "|---|" + "---:|" * len(methods)]
     for row in table["rows"]:
