@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .checks import float_image
 from .config import ZSSRConfig
 from .network import (
     build_network,
@@ -251,23 +252,6 @@ def untransform(image: np.ndarray, k: int) -> np.ndarray:
     return np.rot90(out, -(k % 4))
 
 
-def _check_image(image: np.ndarray) -> tuple[np.ndarray, bool]:
-    image = np.asarray(image)
-    if not np.issubdtype(image.dtype, np.floating):
-        raise TypeError(
-            f"image must be float in [0, 1], got dtype {image.dtype}; convert with "
-            "img.astype(np.float32) / 255 (uint8) or use zssr.io.read_image"
-        )
-    squeeze = image.ndim == 2
-    if squeeze:
-        image = image[:, :, None]
-    if image.ndim != 3 or image.shape[2] not in (1, 3):
-        raise ValueError(f"image must be HxW, HxWx1 or HxWx3, got shape {image.shape}")
-    if not np.all(np.isfinite(image)):
-        raise ValueError("image contains NaN or infinite values")
-    return np.clip(image.astype(np.float32), 0.0, 1.0), squeeze
-
-
 MIN_SON_SIDE = 4
 
 
@@ -438,7 +422,7 @@ class ZSSR:
         if not (math.isfinite(sv) and math.isfinite(sh)) or min(sv, sh) < 1 or max(sv, sh) <= 1:
             raise ValueError(f"scale must be finite, >= 1 on both axes and > 1 on one, got {scale}")
         start = time.perf_counter()
-        current, squeeze = _check_image(image)
+        current, squeeze = float_image(image)
         steps = scale_steps((sv, sh), cfg.gradual_step, cfg.scale_steps)
         _check_size(current.shape, steps[0])
         kernels = _kernels_for(kernel, len(steps))

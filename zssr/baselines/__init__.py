@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import float_image
+
 __all__ = ["NAMES", "build", "load", "manifest", "upscale", "bicubic", "weights_path"]
 
 NAMES = ("edsr-baseline",)
@@ -135,10 +137,8 @@ def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
     from ..tiling import tiled_apply
     from .models import receptive_radius
 
-    x = np.asarray(image, dtype=np.float32)
-    gray = x.ndim == 2 or x.shape[2] == 1
-    if x.ndim == 2:
-        x = x[:, :, None]
+    x, squeezed = float_image(image)
+    gray = x.shape[2] == 1
     channels = model.input_shape[-1]
     if x.shape[2] != channels:
         if gray and channels == 3:
@@ -171,7 +171,7 @@ def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
     else:
         sr = np.clip(sr, 0.0, 1.0)
     if gray:
-        sr = sr.mean(axis=2) if image.ndim == 2 else sr.mean(axis=2, keepdims=True)
+        sr = sr.mean(axis=2) if squeezed else sr.mean(axis=2, keepdims=True)
     return sr.astype(np.float32, copy=False)
 
 
@@ -179,4 +179,5 @@ def bicubic(image: np.ndarray, scale: float) -> np.ndarray:
     """MATLAB-compatible bicubic upscaling, clipped to [0, 1]: the baseline of every table."""
     from ..resize import imresize
 
-    return np.clip(imresize(np.asarray(image, dtype=np.float32), scale), 0.0, 1.0)
+    x, squeezed = float_image(image, channels=(1, 2, 3, 4))
+    return np.clip(imresize(x[:, :, 0] if squeezed else x, scale), 0.0, 1.0)

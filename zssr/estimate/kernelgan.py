@@ -22,6 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from ..checks import float_image
 from ..kernels import analytic_x4, bicubic_kernel
 from .crops import CropSampler
 
@@ -307,9 +308,7 @@ def train_kernelgan(
     cfg = config or KernelGANConfig()
     if cfg.ensemble < 1:
         raise ValueError(f"ensemble must be >= 1, got {cfg.ensemble}")
-    image = np.asarray(image, dtype=np.float32)
-    if image.ndim == 2:
-        image = image[:, :, None]
+    image, _ = float_image(image)
     chans = image.shape[2]
     seeds = [cfg.seed + 10007 * j for j in range(cfg.ensemble)]
     rngs = [np.random.default_rng(s) for s in seeds]
