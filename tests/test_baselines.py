@@ -214,10 +214,26 @@ def test_training_from_init_weights_records_their_sha256(tmp_path, natural_image
     ck = tmp_path / "ck"
     assert main(["--hr-dir", str(hr), "--scale", "2", "--val-count", "1", "--iters", "1",
                  "--checkpoint-dir", str(ck), "--init-from", str(init), *TINY]) == 0
-    recorded = json.loads((ck / "state.json").read_text())["args"]
+    state = json.loads((ck / "state.json").read_text())
+    recorded = state["args"]
     assert recorded["init_from"] == str(init)
     # The file may later be replaced (a shipped file by this run's result): its hash stays.
     assert recorded["init_from_sha256"] == baselines.sha256(init)
+    # The starting weights are scored first (step 0), so the best is never worse than them.
+    start = state["history"][0]
+    assert start["step"] == 0 and start["start"] and np.isfinite(start["score"])
+    assert state["best_score"] == max(h["score"] for h in state["history"])
+
+
+def test_a_run_that_never_beat_its_start_is_not_shipped(tmp_path, natural_image, capsys):
+    from zssr.baselines import ship
+
+    ck = tmp_path / "ck"
+    ck.mkdir()
+    (ck / "state.json").write_text(json.dumps({"best_step": 0, "best_score": 30.0, "args": {}}))
+    assert ship.main(["--checkpoint-dir", str(ck), "--scale", "2", "--set5", str(tmp_path),
+                      "--hardware", "test"]) == 2
+    assert "no step beat the weights the run started from" in capsys.readouterr().err
 
 
 def test_l2_loss_is_trained_recorded_and_kept_on_resume(tmp_path, natural_image, capsys):
@@ -242,6 +258,95 @@ def test_l2_loss_is_trained_recorded_and_kept_on_resume(tmp_path, natural_image,
     # A resumed run keeps its loss; asking for another one is an error, not silently ignored.
     assert main(args + ["--iters", "2", "--resume", "--loss", "l1"]) == 2
     assert "trained with --loss l2" in capsys.readouterr().err
+
+
+def test_cosine_by_time_runs_from_lr_to_min_lr_over_the_budget():
+    from zssr.training import cosine_by_time
+
+    rate = cosine_by_time(1e-4, 1e-6, 100.0)
+    assert rate(0) == pytest.approx(1e-4) and rate(100) == pytest.approx(1e-6)
+    assert rate(50) == pytest.approx((1e-4 + 1e-6) / 2)
+    assert rate(250) == pytest.approx(1e-6)  # past the budget it stays at the floor
+    assert rate(20) > rate(40) > rate(60) > rate(80)
+
+
+def test_time_budget_ends_the_run_and_anneals_the_rate_over_the_time(tmp_path, natural_image,
+                                                                      monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from zssr import training
+    from zssr.baselines.train import main
+
+    ticks = iter(range(10**6))  # a clock that moves 1 s each time it is read
+    monkeypatch.setattr(training, "time", SimpleNamespace(perf_counter=lambda: next(ticks)))
+    hr = _tiny_folder(tmp_path / "hr", natural_image)
+    ck = tmp_path / "ck"
+    args = ["--hr-dir", str(hr), "--scale", "2", "--val-count", "1", "--val-every", "3",
+            "--checkpoint-dir", str(ck), "--lr", "1e-3", "--min-lr", "1e-5", "--iters", "1000",
+            *TINY]
+    assert main(args + ["--time-budget", "40"]) == 0
+    state = json.loads((ck / "state.json").read_text())
+    assert 3 < state["step"] < 1000 and state["seconds"] >= 40  # stopped by the time
+    rates = [h["learning_rate"] for h in state["history"]]
+    assert state["history"][-1]["step"] == state["step"]  # the last step is validated
+    assert rates == sorted(rates, reverse=True) and rates[0] < 1e-3 and rates[-1] < 1e-4
+    # More time on resume: the run goes on where the clock stopped.
+    assert main(args + ["--time-budget", "60", "--resume"]) == 0
+    resumed = json.loads((ck / "state.json").read_text())
+    assert resumed["step"] > state["step"] and resumed["seconds"] >= 60
+    assert resumed["resumes"][-1]["time_budget"] == 60
+    # A run on a step schedule cannot be switched to the clock (its rate is not settable).
+    by_steps = args + ["--checkpoint-dir", str(tmp_path / "ck2")]
+    assert main(by_steps + ["--iters", "1"]) == 0
+    assert main(by_steps + ["--time-budget", "10", "--resume"]) == 2
+    assert "started without --time-budget" in capsys.readouterr().err
+    for bad in ("0", "-5"):
+        with pytest.raises(SystemExit):
+            main(args + ["--time-budget", bad])
+    assert "--time-budget must be > 0" in capsys.readouterr().err
+
+
+def test_pack_is_lossless_keeps_the_order_and_the_held_out_images(tmp_path, natural_image):
+    import cv2
+
+    from zssr.baselines.pack import pack
+    from zssr.io import list_images, read_image
+
+    src = _tiny_folder(tmp_path / "hr" / "a", natural_image, n=5).parent
+    gray16 = (natural_image[:40, :40].mean(axis=2) * 65535).astype(np.uint16)
+    (src / "b").mkdir()
+    cv2.imwrite(str(src / "b" / "z16.png"), gray16)  # WebP holds neither: copied as it is
+    record = pack(src, tmp_path / "out", val_count=2, log=lambda _: None)
+    before, after = list_images([src]), list_images([tmp_path / "out"])
+    assert [p.relative_to(src).with_suffix("") for p in before] == \
+        [p.relative_to(tmp_path / "out").with_suffix("") for p in after]
+    assert [p.suffix for p in after] == [".webp"] * 5 + [".png"]
+    for a, b in zip(before, after):
+        np.testing.assert_array_equal(read_image(a).pixels, read_image(b).pixels)
+    assert record["images"] == 6 and not record["left_out"]
+    assert [f["held_out"] for f in record["files"]] == [False] * 4 + [True] * 2
+    # Over budget: training images go, evenly spaced; the held-out last two always stay.
+    sizes = sorted(f["bytes"] for f in record["files"][:4])
+    budget = (record["bytes"] - sizes[-1] - sizes[-2] + 1) / 2**20
+    small = pack(src, tmp_path / "small", val_count=2, max_mib=budget, log=lambda _: None)
+    assert small["bytes"] <= budget * 2**20 and 0 < len(small["left_out"]) <= 3
+    assert {f["source"] for f in small["files"] if f["held_out"]} == {"a/img4.png", "b/z16.png"}
+    with pytest.raises(ValueError, match="not empty"):
+        pack(src, tmp_path / "out", val_count=2, log=lambda _: None)
+
+
+def test_score_rates_weights_files_on_the_held_out_images(tmp_path, natural_image, capsys):
+    from zssr.baselines import score
+
+    hr = _tiny_folder(tmp_path / "hr", natural_image, n=3)
+    path = tmp_path / "w.weights.h5"
+    baselines.build("edsr-baseline", 2, seed=1).save_weights(str(path))
+    assert score.main(["--hr-dir", str(hr), "--scale", "2", "--val-count", "1", str(path)]) == 0
+    value, name = capsys.readouterr().out.split()
+    assert name == str(path) and 5 < float(value) < 60
+    missing = str(tmp_path / "no.h5")
+    assert score.main(["--hr-dir", str(hr), "--scale", "2", "--val-count", "1", missing]) == 2
+    assert "no weights file" in capsys.readouterr().err
 
 
 def test_benchmark_compares_methods_in_one_table_and_figure(tmp_path, natural_image):

@@ -136,12 +136,11 @@ def pretrain(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
     log(f"{len(images)} training images, {len(val_images)} validation images "
         f"({time.perf_counter() - t0:.1f} s to load)")
 
-    schedule = keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=args.iters,
-                                                      alpha=args.min_lr / args.lr)
+    schedule = training.learning_rate_for(args)
     if args.resume:
         model, state, rng = training.load_checkpoint(ckpt)
-        model.optimizer.learning_rate = schedule
-        training.note_resume(state, args.iters, args.ema)
+        training.set_learning_rate(model.optimizer, schedule)
+        training.note_resume(state, args.iters, args.ema, args.time_budget)
         log(f"resumed at step {state['step']} from {ckpt}")
     else:
         model = build_network(3, depth=args.depth, width=args.width, seed=args.seed,
@@ -164,7 +163,10 @@ def pretrain(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
         model, state, rng, next_batch=lambda: data.batch(args.batch_size),
         validate=(lambda m: validate(m, val_pairs, args.scale)) if val_pairs else None,
         iters=args.iters, val_every=args.val_every, folder=ckpt, quiet=args.quiet,
-        ema=args.ema)
+        ema=args.ema, time_budget=args.time_budget,
+        rate=(training.cosine_by_time(args.lr, args.min_lr, args.time_budget)
+              if args.time_budget else None),
+        score_start=bool(args.init_from) and not args.resume)
     if args.output:
         out = training.export_best(ckpt, args.output, lambda: build_network(
             3, depth=args.depth, width=args.width))

@@ -10,6 +10,7 @@ moving average of the weights (kept in ``ema.npz``) is what is validated and kep
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -21,8 +22,10 @@ import numpy as np
 from .signals import DeferredSignals
 
 __all__ = ["save_checkpoint", "load_checkpoint", "has_checkpoint", "note_resume",
+           "learning_rate_for", "set_learning_rate", "cosine_by_time",
            "split_validation", "prepare_run", "new_state", "WeightAverage", "fit", "export_best",
-           "jsonable_args", "add_run_flags", "check_run_flags", "run_main", "run_record",
+           "jsonable_args", "add_run_flags", "check_run_flags", "run_main", "check_improved",
+           "run_record",
            "read_manifest", "write_manifest_entry"]
 
 MODEL_FILE, STATE_FILE, EMA_FILE = "last.keras", "state.json", "ema.npz"
@@ -70,15 +73,58 @@ def load_checkpoint(folder: str | Path) -> tuple[Any, dict, np.random.Generator]
     return model, state, rng
 
 
-def note_resume(state: dict, iters: int, ema: float = 0.0) -> None:
+def note_resume(state: dict, iters: int, ema: float = 0.0,
+                time_budget: float | None = None) -> None:
     """Record in ``state`` that a run resumed at its current step with a (possibly new) total of
-    ``iters`` steps and weight-average decay ``ema``, so the recipe written next to the weights
-    says what the schedule became."""
+    ``iters`` steps, weight-average decay ``ema`` and ``time_budget``, so the recipe written
+    next to the weights says what the schedule became."""
     entry = {"step": state["step"], "iters": int(iters)}
     if ema or state["args"].get("ema"):  # only runs that average say so
         entry["ema"] = float(ema)
+    if time_budget or state["args"].get("time_budget"):
+        entry["time_budget"] = time_budget
     state.setdefault("resumes", []).append(entry)
     state["args"]["iters"], state["args"]["ema"] = int(iters), float(ema)
+    state["args"]["time_budget"] = time_budget
+
+
+def learning_rate_for(args: Any):
+    """What a trainer's Adam gets as its learning rate: a cosine over ``args.iters`` steps, or,
+    with ``args.time_budget``, the float ``args.lr`` (a variable that :func:`fit` sets before
+    every step from the time spent; see :func:`cosine_by_time`)."""
+    import keras
+
+    if getattr(args, "time_budget", None):
+        return float(args.lr)
+    return keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=args.iters,
+                                                  alpha=args.min_lr / args.lr)
+
+
+def set_learning_rate(optimizer: Any, rate: Any) -> None:
+    """Give a resumed run's optimiser this run's rate (:func:`learning_rate_for`).
+
+    Raises
+    ------
+    ValueError
+        When a run trained on a step schedule is resumed with ``--time-budget`` (its optimiser
+        has no settable rate).
+    """
+    try:
+        optimizer.learning_rate = rate
+    except TypeError:
+        raise ValueError("--resume --time-budget: this run was started without --time-budget, "
+                         "so its rate follows the step count; resume it without "
+                         "--time-budget, or start a new run with --init-from") from None
+
+
+def cosine_by_time(lr: float, min_lr: float, budget: float) -> Callable[[float], float]:
+    """The rate after ``t`` seconds of a ``budget``-second run: a half cosine from ``lr`` to
+    ``min_lr`` over the wall-clock time instead of over the steps, for a fixed time on a
+    machine whose speed is not known in advance (a lent GPU)."""
+    def rate(t: float) -> float:
+        frac = min(max(t / budget, 0.0), 1.0)
+        return min_lr + (lr - min_lr) * 0.5 * (1.0 + math.cos(math.pi * frac))
+    return rate
 
 
 def split_validation(files: list[Path], val_files: list[Path] | None, val_count: int
@@ -175,13 +221,21 @@ class WeightAverage:
 def fit(model: Any, state: dict, rng: np.random.Generator, *,
         next_batch: Callable[[], tuple[np.ndarray, np.ndarray]],
         validate: Callable[[Any], float] | None, iters: int, val_every: int,
-        folder: str | Path, quiet: bool = False, ema: float = 0.0) -> dict:
+        folder: str | Path, quiet: bool = False, ema: float = 0.0,
+        time_budget: float | None = None, rate: Callable[[float], float] | None = None,
+        score_start: bool = False) -> dict:
     """Train ``model`` (compiled) with ``train_on_batch`` until ``state["step"] == iters``.
 
     Every ``val_every`` steps and at the end: score with ``validate`` (higher is better), keep
     the best weights, append to the log, write a checkpoint. With ``ema`` > 0 the weights
     scored and kept are a :class:`WeightAverage` with that decay (the model trains on, and
-    ``last.keras`` holds, its own weights). Returns ``state``.
+    ``last.keras`` holds, its own weights). With ``time_budget`` (seconds, validation
+    included, counted over resumes by ``state["seconds"]``) the run also ends once that much
+    time is spent, and before every step the optimiser's rate is set to ``rate(seconds
+    spent)`` (:func:`cosine_by_time`; compile with a float rate: :func:`learning_rate_for`).
+    With ``score_start`` (a run from given weights), a run at step 0 first scores those
+    weights and logs them as step 0, so that its best weights are never worse than its start
+    (and a later best is an improvement on the same machine and precision). Returns ``state``.
     """
     from tqdm import tqdm
 
@@ -191,10 +245,13 @@ def fit(model: Any, state: dict, rng: np.random.Generator, *,
     clock = [time.perf_counter()]  # start of the time not yet added to state["seconds"]
     bar = tqdm(total=iters, initial=state["step"], unit="step", dynamic_ncols=True,
                disable=quiet)
+    if score_start and state["step"] == 0 and validate is not None and not state["history"]:
+        _score_start(model, state, validate, folder)
+        clock[0] = time.perf_counter()
     _STOP.deferring = True
     try:
         _loop(model, state, rng, next_batch, validate, iters, val_every, folder, bar, clock,
-              average)
+              average, time_budget, rate)
     except KeyboardInterrupt:
         # Keep everything up to the last finished step (a second signal still stops at once).
         state["seconds"] += time.perf_counter() - clock[0]
@@ -208,16 +265,32 @@ def fit(model: Any, state: dict, rng: np.random.Generator, *,
     return state
 
 
+def _score_start(model: Any, state: dict, validate: Callable[[Any], float],
+                 folder: Path) -> None:
+    entry = {"step": 0, "score": validate(model), "seconds": 0.0, "start": True}
+    state["best_score"], state["best_step"] = entry["score"], 0
+    model.save_weights(str(folder / "best.weights.h5"))
+    state["history"].append(entry)
+    with open(folder / "log.jsonl", "a") as log:
+        log.write(json.dumps(entry) + "\n")
+
+
 def _loop(model: Any, state: dict, rng: np.random.Generator, next_batch, validate, iters: int,
           val_every: int, folder: Path, bar: Any, clock: list[float],
-          average: WeightAverage | None) -> None:
+          average: WeightAverage | None, time_budget: float | None = None,
+          rate: Callable[[float], float] | None = None) -> None:
     import keras
+
+    def spent() -> float:
+        return state["seconds"] + time.perf_counter() - clock[0]
 
     best_path = folder / "best.weights.h5"
     losses: list[float] = []
     with open(folder / "log.jsonl", "a") as log:
-        while state["step"] < iters:
+        while state["step"] < iters and not (time_budget and spent() >= time_budget):
             _STOP.check()
+            if rate is not None:
+                model.optimizer.learning_rate = rate(spent())
             x, y = next_batch()
             losses.append(float(model.train_on_batch(x, y)))
             if average is not None:
@@ -225,7 +298,8 @@ def _loop(model: Any, state: dict, rng: np.random.Generator, next_batch, validat
             state["step"] += 1
             bar.update(1)
             step = state["step"]
-            if step % val_every and step != iters:
+            last = step == iters or bool(time_budget and spent() >= time_budget)
+            if step % val_every and not last:
                 continue
             state["seconds"] += time.perf_counter() - clock[0]
             clock[0] = time.perf_counter()
@@ -284,7 +358,14 @@ def add_run_flags(p: Any, *, iters: int, batch_size: int, lr: float, min_lr: flo
     p.add_argument("--val-count", type=int, default=val_count,
                    help=f"without --val-dir, the last N training images are held out "
                         f"(default {val_count})")
-    p.add_argument("--iters", type=int, default=iters, help=f"training steps (default {iters})")
+    p.add_argument("--iters", type=int, default=iters,
+                   help=f"training steps (default {iters}; with --time-budget an upper bound)")
+    p.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
+                   help="train for this many seconds (validation included) instead of a fixed "
+                        "number of steps: the cosine then runs from --lr to --min-lr over the "
+                        "time, not the steps, and the run ends when the time is spent (for a "
+                        "machine whose speed is not known, e.g. a lent GPU; the step count, and "
+                        "so the result, then depend on the machine's speed)")
     p.add_argument("--batch-size", type=int, default=batch_size,
                    help=f"crops per step (default {batch_size})")
     p.add_argument("--lr", type=float, default=lr, help=f"initial learning rate (default {lr})")
@@ -319,6 +400,8 @@ def check_run_flags(parser: Any, args: Any, positive: tuple[str, ...]) -> None:
     for name in ("iters", "batch_size", "val_every", *positive):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    if args.time_budget is not None and not args.time_budget > 0:
+        parser.error(f"--time-budget must be > 0 seconds, got {args.time_budget}")
     if not (args.ema == 0 or 0 < args.ema < 1):
         parser.error(f"--ema must be 0 (off) or in (0, 1), got {args.ema}")
 
@@ -357,6 +440,19 @@ def run_main(train: Callable[[Any], Any], args: Any) -> int:
     finally:
         restore()
     return 0
+
+
+def check_improved(state: dict, folder: str | Path) -> None:
+    """Refuse to ship a run whose best weights are the ones it started from (best step 0,
+    scored by ``fit(..., score_start=True)``): there is nothing new to ship.
+
+    Raises
+    ------
+    ValueError
+    """
+    if state.get("best_step") == 0:
+        raise ValueError(f"{folder}: no step beat the weights the run started from (its best "
+                         "is step 0); nothing to ship")
 
 
 def run_record(state: dict) -> dict:

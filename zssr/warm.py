@@ -70,7 +70,7 @@ def resolve(init_weights: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     from .io import sha256_file
     from .network import build_network
-    from .training import export_best, run_record, write_manifest_entry
+    from .training import check_improved, export_best, run_record, write_manifest_entry
 
     p = argparse.ArgumentParser(prog="python -m zssr.warm", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -84,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     if not state_file.is_file():
         p.error(f"no state.json in {ckpt}: not a finished or checkpointed pretrain run")
     state = json.loads(state_file.read_text())
+    try:
+        check_improved(state, ckpt)
+    except ValueError as e:
+        p.error(str(e))
     run = state["args"]
     target = WEIGHTS_DIR / NAMES["warm"]
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)

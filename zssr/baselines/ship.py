@@ -20,8 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..training import export_best, run_record, write_manifest_entry
+from ..training import check_improved, export_best, run_record, write_manifest_entry
 from . import WEIGHTS_DIR, build, load, sha256, upscale, weights_path
+
+#: The run settings a manifest entry repeats as its recipe.
+RECIPE_KEYS = ("batch_size", "patch", "lr", "min_lr", "schedule", "loss", "iters", "time_budget",
+               "ema", "seed", "init_from", "init_from_sha256")
 
 
 def set5_scores(model, set5: Path, scale: int) -> dict:
@@ -52,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
 
     ckpt = Path(args.checkpoint_dir)
     state = json.loads((ckpt / "state.json").read_text())
+    try:
+        check_improved(state, ckpt)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     target = weights_path(args.name, args.scale)
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
     # Through a fresh, uncompiled model: the run's file also holds the optimiser's state.
@@ -61,9 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         "file": target.name, "name": args.name, "scale": args.scale,
         "sha256": sha256(target), "bytes": target.stat().st_size,
         "params": int(model.count_params()),
-        "recipe": {k: state["args"][k] for k in ("batch_size", "patch", "lr", "min_lr",
-                                                 "schedule", "loss", "iters", "seed", "init_from",
-                                                 "init_from_sha256") if k in state["args"]},
+        "recipe": {k: state["args"][k] for k in RECIPE_KEYS if k in state["args"]},
         **run_record(state), "hardware": args.hardware,
         **set5_scores(model, Path(args.set5), args.scale),
         "date": time.strftime("%Y-%m-%d"), "note": args.note,

@@ -15,7 +15,11 @@ moving average of the weights is what is scored and kept). ``--checkpoint-dir`` 
 ``last.keras`` (model and optimiser state), ``state.json`` (step, sampler state, history),
 ``log.jsonl`` and, with ``--ema``, ``ema.npz``; ``--resume`` continues from them. x3/x4
 models can start from x2 weights with ``--init-from`` (every layer whose name and shape agree is
-copied: all but the upsampler at x3, and at x4 also its first x2 stage).
+copied: all but the upsampler at x3, and at x4 also its first x2 stage); a run from given
+weights scores them first (step 0), so its best is never worse than its start.
+``--time-budget SECONDS`` trains for a fixed time instead of ``--iters`` steps: the cosine then
+runs over the time, and the run stops when it is spent (``scripts/device_finetune.sh`` uses it
+on a GPU whose speed is not known in advance).
 
 Only Keras 3 APIs are used, so ``KERAS_BACKEND=jax`` trains on a GPU where one is available.
 """
@@ -102,15 +106,19 @@ class TrainData:
 LOSSES = {"l1": "mean_absolute_error", "l2": "mean_squared_error"}
 
 
-def _schedule(kind: str, lr: float, iters: int, min_lr: float, step_every: int):
+def _schedule(args: argparse.Namespace):
+    """The optimiser's rate: :func:`zssr.training.learning_rate_for` (cosine over the steps or
+    the time), or with ``--schedule step`` halved every ``--step-every`` steps."""
     import keras
 
-    if kind == "cosine":
-        return keras.optimizers.schedules.CosineDecay(lr, decay_steps=iters, alpha=min_lr / lr)
-    if kind == "step":
-        return keras.optimizers.schedules.ExponentialDecay(lr, decay_steps=step_every,
-                                                           decay_rate=0.5, staircase=True)
-    raise ValueError(f"schedule must be 'cosine' or 'step', got {kind!r}")
+    from .. import training
+
+    if args.schedule == "cosine":
+        return training.learning_rate_for(args)
+    if args.time_budget:
+        raise ValueError("--time-budget runs a cosine over the time; drop --schedule step")
+    return keras.optimizers.schedules.ExponentialDecay(args.lr, decay_steps=args.step_every,
+                                                       decay_rate=0.5, staircase=True)
 
 
 def validate(model, pairs: list[tuple[np.ndarray, np.ndarray]], scale: int) -> float:
@@ -159,19 +167,19 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
     log(f"{len(pairs)} training images, {len(val_pairs)} validation images "
         f"({time.perf_counter() - t0:.1f} s to load)")
 
-    schedule = _schedule(args.schedule, args.lr, args.iters, args.min_lr, args.step_every)
+    schedule = _schedule(args)
     if args.resume:
         from . import models  # noqa: F401  (registers the custom layers for deserialisation)
 
         model, state, rng = training.load_checkpoint(ckpt)
         # The step count lives in the optimiser; the schedule follows this run's flags, so a
         # resumed run may extend --iters (the cosine then spans the new total).
-        model.optimizer.learning_rate = schedule
+        training.set_learning_rate(model.optimizer, schedule)
         trained_loss = state["args"].get("loss", "l1")  # runs from before --loss used L1
         if args.loss != trained_loss:
             raise ValueError(f"--resume: the run was trained with --loss {trained_loss}, not "
                              f"{args.loss}; start a new run with --init-from to change the loss")
-        training.note_resume(state, args.iters, args.ema)
+        training.note_resume(state, args.iters, args.ema, args.time_budget)
         log(f"resumed at step {state['step']} from {ckpt}")
     else:
         model = build(args.model, args.scale, seed=args.seed, **arch)
@@ -189,7 +197,10 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         model, state, rng, next_batch=lambda: data.batch(args.batch_size),
         validate=(lambda m: validate(m, val_pairs, args.scale)) if val_pairs else None,
         iters=args.iters, val_every=args.val_every, folder=ckpt, quiet=args.quiet,
-        ema=args.ema)
+        ema=args.ema, time_budget=args.time_budget,
+        rate=(training.cosine_by_time(args.lr, args.min_lr, args.time_budget)
+              if args.time_budget else None),
+        score_start=bool(args.init_from) and not args.resume)
     if args.output:
         keras.mixed_precision.set_global_policy("float32")  # shipped weights: float32 model
         out = training.export_best(ckpt, args.output,
