@@ -331,8 +331,9 @@ def test_pack_is_lossless_keeps_the_order_and_the_held_out_images(tmp_path, natu
     small = pack(src, tmp_path / "small", val_count=2, max_mib=budget, log=lambda _: None)
     assert small["bytes"] <= budget * 2**20 and 0 < len(small["left_out"]) <= 3
     assert {f["source"] for f in small["files"] if f["held_out"]} == {"a/img4.png", "b/z16.png"}
-    with pytest.raises(ValueError, match="not empty"):
-        pack(src, tmp_path / "out", val_count=2, log=lambda _: None)
+    for taken in (tmp_path / "out", src / "a" / "img0.png"):
+        with pytest.raises(ValueError, match="not an empty folder"):
+            pack(src, taken, val_count=2, log=lambda _: None)
 
 
 def test_score_rates_weights_files_on_the_held_out_images(tmp_path, natural_image, capsys):

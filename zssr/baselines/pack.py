@@ -69,8 +69,9 @@ def pack(source: Path, out: Path, *, val_count: int = 10, max_mib: float | None 
     files = list_images([source])
     if val_count >= len(files):
         raise ValueError(f"--val-count {val_count} leaves no training images of {len(files)}")
-    if out.exists() and any(out.iterdir()):
-        raise ValueError(f"{out} is not empty; remove it or choose another --out")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"{out} exists and is not an empty folder; remove it or choose "
+                         "another --out")
     encoded = []
     for i, path in enumerate(files, 1):
         encoded.append(encode(path))
