@@ -11,12 +11,12 @@
 # in float32 (benchmarks/README.md, "Continuing on a GPU") before shipping any of them.
 #
 # Settings (environment): BUDGET seconds of training per run (default 420), BATCH (32), LR
-# (7e-5, cosine to 1e-6), SEED (40; x4 uses SEED+1), SCALES ("3 4"), PY (python3),
+# (5e-5, cosine to 1e-6), SEED (40; x4 uses SEED+1), SCALES ("3 4"), PY (python3),
 # SKIP_INSTALL=1 to use the Python environment as it is (a test here on the CPU).
 set -uo pipefail
 BUDGET=${BUDGET:-420}
 BATCH=${BATCH:-32}
-LR=${LR:-7e-5}
+LR=${LR:-5e-5}
 SEED=${SEED:-40}
 SCALES=${SCALES:-"3 4"}
 PY=${PY:-python3}
