@@ -97,6 +97,18 @@ def test_gray_images_go_through_as_rgb(natural_image):
     assert out.shape == (40, 40) and out.dtype == np.float32
 
 
+def test_integral_float_scales_are_accepted_and_others_refused():
+    for two in (2.0, np.int64(2)):
+        model = baselines.build("edsr-baseline", two, n_blocks=1, width=8)
+        assert tuple(model.compute_output_shape((1, 8, 8, 3))) == (1, 16, 16, 3)
+    assert baselines.weights_path("edsr-baseline", 3.0).name == "edsr-baseline_x3.weights.h5"
+    for bad in (2.5, True, "two"):
+        with pytest.raises(ValueError, match="integer factor|must be a number"):
+            baselines.build("edsr-baseline", bad)
+    with pytest.raises(ValueError, match="supports scales"):
+        baselines.build("edsr-baseline", 5.0)
+
+
 def test_unknown_or_missing_weights_are_errors(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="unknown baseline"):
         baselines.build("srcnn", 2)

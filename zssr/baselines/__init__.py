@@ -30,13 +30,26 @@ NAMES = ("edsr-baseline",)
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
+def _integer_scale(scale: Any) -> int:
+    """``scale`` as an int: 2, 2.0 and np.int64(2) alike (the baselines are integer-scale
+    networks; ZSSR's own API takes floats, so 2.0 is what scripts often pass)."""
+    try:
+        value = float(scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"scale must be a number, got {scale!r}") from None
+    if isinstance(scale, bool) or not value.is_integer():
+        raise ValueError(f"the baselines upscale by an integer factor (2, 3 or 4), got {scale!r}; "
+                         "for other factors use ZSSR or bicubic")
+    return int(value)
+
+
 def build(name: str, scale: int, *, seed: int = 0, n_blocks: int = 16, width: int = 64) -> Any:
     """A freshly initialised baseline network (``keras.Model``) by name; ``n_blocks`` and
     ``width`` other than 16 and 64 give smaller variants (tests, experiments)."""
     from .models import edsr_baseline
 
     if name == "edsr-baseline":
-        return edsr_baseline(scale, seed=seed, n_blocks=n_blocks, width=width)
+        return edsr_baseline(_integer_scale(scale), seed=seed, n_blocks=n_blocks, width=width)
     raise ValueError(f"unknown baseline {name!r}; choose one of: {', '.join(NAMES)}")
 
 
@@ -49,7 +62,7 @@ def manifest() -> dict[str, dict]:
 
 def weights_path(name: str, scale: int) -> Path:
     """Where the shipped weights of ``name`` at ``scale`` live."""
-    return WEIGHTS_DIR / f"{name}_x{scale}.weights.h5"
+    return WEIGHTS_DIR / f"{name}_x{_integer_scale(scale)}.weights.h5"
 
 
 def sha256(path: str | Path) -> str:
@@ -79,6 +92,7 @@ def load(name: str, scale: int, *, weights: str | Path | None = None) -> Any:
     ValueError
         If the shipped file does not match its manifest (corrupt or replaced).
     """
+    scale = _integer_scale(scale)
     model = build(name, scale)
     if weights is None:
         path = weights_path(name, scale)
