@@ -36,7 +36,9 @@ export KERAS_BACKEND=${KERAS_BACKEND:-jax} XLA_PYTHON_CLIENT_PREALLOCATE=false P
   "$PY" -c "import keras, jax; print('keras', keras.__version__, 'jax', jax.__version__,
 jax.devices())"; } > "$OUT/machine.txt" 2>&1
 
-test -d .devpack/train || { echo "no .devpack/train: run 'make devpack' and carry .devpack"; exit 2; }
+if [ ! -d .devpack/train ]; then
+    echo "no .devpack/train: run 'make devpack' here and name .devpack in carry"; exit 2
+fi
 pids=()
 for s in $SCALES; do
     "$PY" -m zssr.baselines.train --hr-dir .devpack/train --scale "$s" \
