@@ -22,6 +22,12 @@ SCALES=${SCALES:-"3 4"}
 PY=${PY:-python3}
 OUT=${OUT:?set OUT to the folder for the results}
 mkdir -p "$OUT"
+if [ ! -d .devpack/train ]; then
+    echo "no .devpack/train: run 'make devpack' here and name .devpack in carry"; exit 2
+fi
+if [ "${SKIP_INSTALL:-0}" != 1 ] && ! ls .whl/*.whl > /dev/null 2>&1; then
+    echo "no .whl/*.whl: run 'make devpack' here and name .whl in carry"; exit 2
+fi
 
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
     "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
@@ -36,9 +42,6 @@ export KERAS_BACKEND=${KERAS_BACKEND:-jax} XLA_PYTHON_CLIENT_PREALLOCATE=false P
   "$PY" -c "import keras, jax; print('keras', keras.__version__, 'jax', jax.__version__,
 jax.devices())"; } > "$OUT/machine.txt" 2>&1
 
-if [ ! -d .devpack/train ]; then
-    echo "no .devpack/train: run 'make devpack' here and name .devpack in carry"; exit 2
-fi
 pids=()
 for s in $SCALES; do
     "$PY" -m zssr.baselines.train --hr-dir .devpack/train --scale "$s" \
