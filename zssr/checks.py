@@ -58,4 +58,5 @@ def float_image(image: np.ndarray, *, channels: tuple[int, ...] = (1, 3)
         raise ValueError(f"image is empty (shape {image.shape})")
     if not np.all(np.isfinite(image)):
         raise ValueError("image contains NaN or infinite values")
-    return np.clip(image.astype(np.float32), 0.0, 1.0), squeezed
+    out = image.astype(np.float32)  # always a copy
+    return np.clip(out, 0.0, 1.0, out=out), squeezed

@@ -163,10 +163,7 @@ def pretrain(args: argparse.Namespace, log: Callable[[str], None] = print) -> di
         model, state, rng, next_batch=lambda: data.batch(args.batch_size),
         validate=(lambda m: validate(m, val_pairs, args.scale)) if val_pairs else None,
         iters=args.iters, val_every=args.val_every, folder=ckpt, quiet=args.quiet,
-        ema=args.ema, time_budget=args.time_budget,
-        rate=(training.cosine_by_time(args.lr, args.min_lr, args.time_budget)
-              if args.time_budget else None),
-        score_start=bool(args.init_from) and not args.resume)
+        **training.fit_options(args))
     if args.output:
         out = training.export_best(ckpt, args.output, lambda: build_network(
             3, depth=args.depth, width=args.width))

@@ -22,7 +22,7 @@ import numpy as np
 from .signals import DeferredSignals
 
 __all__ = ["save_checkpoint", "load_checkpoint", "has_checkpoint", "note_resume",
-           "learning_rate_for", "set_learning_rate", "cosine_by_time",
+           "learning_rate_for", "set_learning_rate", "cosine_by_time", "fit_options",
            "split_validation", "prepare_run", "new_state", "WeightAverage", "fit", "export_best",
            "jsonable_args", "add_run_flags", "check_run_flags", "run_main", "check_improved",
            "run_record",
@@ -125,6 +125,16 @@ def cosine_by_time(lr: float, min_lr: float, budget: float) -> Callable[[float],
         frac = min(max(t / budget, 0.0), 1.0)
         return min_lr + (lr - min_lr) * 0.5 * (1.0 + math.cos(math.pi * frac))
     return rate
+
+
+def fit_options(args: Any) -> dict:
+    """:func:`fit`'s schedule options from the flags every trainer shares: ``ema``, the
+    ``time_budget`` with its :func:`cosine_by_time` ``rate``, and ``score_start`` for a fresh
+    run from ``--init-from`` weights."""
+    budget = args.time_budget
+    return {"ema": args.ema, "time_budget": budget,
+            "rate": cosine_by_time(args.lr, args.min_lr, budget) if budget else None,
+            "score_start": bool(args.init_from) and not args.resume}
 
 
 def split_validation(files: list[Path], val_files: list[Path] | None, val_count: int
@@ -245,13 +255,10 @@ def fit(model: Any, state: dict, rng: np.random.Generator, *,
     clock = [time.perf_counter()]  # start of the time not yet added to state["seconds"]
     bar = tqdm(total=iters, initial=state["step"], unit="step", dynamic_ncols=True,
                disable=quiet)
-    if score_start and state["step"] == 0 and validate is not None and not state["history"]:
-        _score_start(model, state, validate, folder)
-        clock[0] = time.perf_counter()
     _STOP.deferring = True
     try:
         _loop(model, state, rng, next_batch, validate, iters, val_every, folder, bar, clock,
-              average, time_budget, rate)
+              average, time_budget, rate, score_start)
     except KeyboardInterrupt:
         # Keep everything up to the last finished step (a second signal still stops at once).
         state["seconds"] += time.perf_counter() - clock[0]
@@ -265,29 +272,41 @@ def fit(model: Any, state: dict, rng: np.random.Generator, *,
     return state
 
 
-def _score_start(model: Any, state: dict, validate: Callable[[Any], float],
-                 folder: Path) -> None:
-    entry = {"step": 0, "score": validate(model), "seconds": 0.0, "start": True}
-    state["best_score"], state["best_step"] = entry["score"], 0
-    model.save_weights(str(folder / "best.weights.h5"))
-    state["history"].append(entry)
-    with open(folder / "log.jsonl", "a") as log:
-        log.write(json.dumps(entry) + "\n")
-
-
 def _loop(model: Any, state: dict, rng: np.random.Generator, next_batch, validate, iters: int,
           val_every: int, folder: Path, bar: Any, clock: list[float],
           average: WeightAverage | None, time_budget: float | None = None,
-          rate: Callable[[float], float] | None = None) -> None:
+          rate: Callable[[float], float] | None = None, score_start: bool = False) -> None:
     import keras
 
     def spent() -> float:
         return state["seconds"] + time.perf_counter() - clock[0]
 
     best_path = folder / "best.weights.h5"
+
+    def keep_if_best(entry: dict) -> None:
+        if (validate is None or state["best_score"] is None
+                or entry["score"] > state["best_score"]):
+            state["best_score"], state["best_step"] = entry.get("score"), entry["step"]
+            model.save_weights(str(best_path))
+
+    def append(entry: dict) -> None:
+        state["history"].append(entry)
+        log.write(json.dumps(entry) + "\n")
+        log.flush()
+
     losses: list[float] = []
     with open(folder / "log.jsonl", "a") as log:
-        while state["step"] < iters and not (time_budget and spent() >= time_budget):
+        if score_start and state["step"] == 0 and validate is not None and not state["history"]:
+            # The starting weights (the average starts equal to them), scored like a step.
+            start = {"step": 0, "score": validate(model), "seconds": 0.0, "start": True}
+            keep_if_best(start)
+            append(start)
+            clock[0] = time.perf_counter()  # the run's time starts after it
+        # The time is read once per step to decide whether it was the last (then it is
+        # validated and checkpointed like the final step of --iters); here only for a run
+        # resumed with its budget already spent.
+        done = bool(time_budget and spent() >= time_budget)
+        while state["step"] < iters and not done:
             _STOP.check()
             if rate is not None:
                 model.optimizer.learning_rate = rate(spent())
@@ -298,8 +317,8 @@ def _loop(model: Any, state: dict, rng: np.random.Generator, next_batch, validat
             state["step"] += 1
             bar.update(1)
             step = state["step"]
-            last = step == iters or bool(time_budget and spent() >= time_budget)
-            if step % val_every and not last:
+            done = step == iters or bool(time_budget and spent() >= time_budget)
+            if step % val_every and not done:
                 continue
             state["seconds"] += time.perf_counter() - clock[0]
             clock[0] = time.perf_counter()
@@ -315,16 +334,11 @@ def _loop(model: Any, state: dict, rng: np.random.Generator, next_batch, validat
             try:
                 if validate is not None:
                     entry["score"] = validate(model)
-                if (validate is None or state["best_score"] is None
-                        or entry["score"] > state["best_score"]):
-                    state["best_score"], state["best_step"] = entry.get("score"), step
-                    model.save_weights(str(best_path))
+                keep_if_best(entry)
             finally:  # also when a second Ctrl-C lands here: the checkpoint gets the raw weights
                 if raw is not None:
                     model.set_weights(raw)
-            state["history"].append(entry)
-            log.write(json.dumps(entry) + "\n")
-            log.flush()
+            append(entry)
             bar.set_postfix(loss=f"{entry['loss']:.4f}", val=f"{entry.get('score', 0):.2f}")
             save_checkpoint(folder, model, state, rng, average)
 

@@ -17,15 +17,14 @@ sha256 and what was left out.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ..io import list_images, sha256_file
+from ..io import _atomic_write, list_images, sha256_file, write_json
+from ..training import split_validation
 
 #: cv2's WebP quality above 100 selects lossless compression.
 WEBP_LOSSLESS = [cv2.IMWRITE_WEBP_QUALITY, 101]
@@ -67,8 +66,7 @@ def pack(source: Path, out: Path, *, val_count: int = 10, max_mib: float | None 
     """Write the packed copy of ``source`` to ``out`` (which must not hold images yet) and
     return the record written to ``out/pack.json``."""
     files = list_images([source])
-    if val_count >= len(files):
-        raise ValueError(f"--val-count {val_count} leaves no training images of {len(files)}")
+    train, _ = split_validation(files, None, val_count)  # the trainer's own split and errors
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"{out} exists and is not an empty folder; remove it or choose "
                          "another --out")
@@ -78,7 +76,7 @@ def pack(source: Path, out: Path, *, val_count: int = 10, max_mib: float | None 
         if i % 50 == 0 or i == len(files):
             log(f"encoded {i}/{len(files)}")
     sizes = [len(data) for data, _ in encoded]
-    n_train = len(files) - val_count
+    n_train = len(train)
     drop: list[int] = []
     if max_mib is not None:
         drop = thin(n_train, sizes, sum(sizes[n_train:]), int(max_mib * 2**20))
@@ -89,9 +87,7 @@ def pack(source: Path, out: Path, *, val_count: int = 10, max_mib: float | None 
             continue
         target = out / path.relative_to(source).with_suffix(suffix)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        _atomic_write(target, lambda tmp, data=data: Path(tmp).write_bytes(data), False)
         entries.append({"file": str(target.relative_to(out)),
                         "source": str(path.relative_to(source)),
                         "source_sha256": sha256_file(path), "bytes": len(data),
@@ -104,7 +100,7 @@ def pack(source: Path, out: Path, *, val_count: int = 10, max_mib: float | None 
         "encoding": "lossless WebP, pixels checked identical; other files copied as they were",
         "files": entries,
     }
-    (out / "pack.json").write_text(json.dumps(record, indent=1))
+    write_json(out / "pack.json", record)
     return record
 
 

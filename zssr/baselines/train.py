@@ -197,10 +197,7 @@ def train(args: argparse.Namespace, log: Callable[[str], None] = print) -> dict:
         model, state, rng, next_batch=lambda: data.batch(args.batch_size),
         validate=(lambda m: validate(m, val_pairs, args.scale)) if val_pairs else None,
         iters=args.iters, val_every=args.val_every, folder=ckpt, quiet=args.quiet,
-        ema=args.ema, time_budget=args.time_budget,
-        rate=(training.cosine_by_time(args.lr, args.min_lr, args.time_budget)
-              if args.time_budget else None),
-        score_start=bool(args.init_from) and not args.resume)
+        **training.fit_options(args))
     if args.output:
         keras.mixed_precision.set_global_policy("float32")  # shipped weights: float32 model
         out = training.export_best(ckpt, args.output,
