@@ -30,6 +30,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .weights import sha256_file  # noqa: F401  (re-exported: io is where callers look)
+
 __all__ = [
     "IMAGE_SUFFIXES",
     "list_images",
@@ -215,7 +217,15 @@ def output_suffix(info: ImageInfo) -> str:
     return ".tif" if info.dtype == "float32" else ".png"
 
 
-def _atomic_write(path: Path, write: Callable[[str], None], overwrite: bool) -> None:
+def atomic_write(path: Path, write: Callable[[str], None], overwrite: bool) -> None:
+    """Write ``path`` through ``write(tmp)`` on a hidden temporary file in the same folder, then
+    rename it into place, so that no reader ever sees a half-written file.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is false.
+    """
     if path.exists() and not overwrite:
         raise FileExistsError(
             f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it"
@@ -255,7 +265,7 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray, info: ImageInfo | N
                 from PIL import Image
 
                 Image.fromarray(out, "LA").save(tmp, format="PNG")
-            _atomic_write(path, write, overwrite)
+            atomic_write(path, write, overwrite)
             return path
         out = np.dstack([out[:, :, 0]] * 3 + [out[:, :, 1]])
     if out.ndim == 3:
@@ -267,7 +277,7 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray, info: ImageInfo | N
             raise OSError(f"{path}: OpenCV could not encode a {out.dtype} {out.shape} image")
         buf.tofile(tmp)
 
-    _atomic_write(path, write_cv, overwrite)
+    atomic_write(path, write_cv, overwrite)
     return path
 
 
@@ -280,7 +290,7 @@ def write_json(path: str | os.PathLike, payload: dict[str, Any], *, overwrite: b
             json.dump(payload, fh, indent=2, default=_jsonable)
             fh.write("\n")
 
-    _atomic_write(path, write, overwrite)
+    atomic_write(path, write, overwrite)
     return path
 
 
@@ -294,14 +304,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file's bytes."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -115,19 +115,19 @@ def load_kernel(path: str | os.PathLike) -> LoadedKernel:
 
 def save_kernel(path: str | os.PathLike, kernel: np.ndarray) -> Path:
     """Write a kernel as ``.mat`` (variable ``Kernel``) or ``.npy``, atomically."""
-    from .io import _atomic_write
+    from .io import atomic_write
 
     path = Path(path)
     kernel, _ = validate_kernel(kernel, name=str(path))
     if path.suffix.lower() == ".mat":
         from scipy.io import savemat
 
-        _atomic_write(path, lambda tmp: savemat(tmp, {"Kernel": kernel}), True)
+        atomic_write(path, lambda tmp: savemat(tmp, {"Kernel": kernel}), True)
     elif path.suffix.lower() == ".npy":
         def write(tmp: str) -> None:
             with open(tmp, "wb") as fh:
                 np.save(fh, kernel)
-        _atomic_write(path, write, True)
+        atomic_write(path, write, True)
     else:
         raise KernelError(f"{path}: kernels are saved as .mat or .npy")
     return path

@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..io import _atomic_write, list_images, sha256_file, write_json
+from ..io import atomic_write, list_images, sha256_file, write_json
 from ..training import split_validation
 
 #: cv2's WebP quality above 100 selects lossless compression.
@@ -87,7 +87,7 @@ def pack(source: Path, out: Path, *, val_count: int = 10, max_mib: float | None 
             continue
         target = out / path.relative_to(source).with_suffix(suffix)
         target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(target, lambda tmp, data=data: Path(tmp).write_bytes(data), False)
+        atomic_write(target, lambda tmp, data=data: Path(tmp).write_bytes(data), False)
         entries.append({"file": str(target.relative_to(out)),
                         "source": str(path.relative_to(source)),
                         "source_sha256": sha256_file(path), "bytes": len(data),
