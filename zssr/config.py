@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ZSSRConfig", "PRESETS", "preset", "preset_names"]
+__all__ = ["ZSSRConfig", "PRESETS", "preset", "preset_names", "KERNEL_SAFE", "kernel_safe",
+           "default_preset"]
 
 
 @dataclass(frozen=True)
@@ -328,3 +329,34 @@ def preset(name: str, **overrides: Any) -> ZSSRConfig:
             f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}"
         ) from None
     return base.replace(**overrides) if overrides else base
+
+
+#: With a non-bicubic kernel these apply unless asked otherwise: rotations and the ensemble
+#: assume a kernel symmetric under quarter turns and mirroring (the official given-kernel config
+#: turns them off), and a kernel describes one downscaling, so the run is one jump.
+KERNEL_SAFE: dict[str, Any] = {"allow_rotation": False, "self_ensemble": False,
+                               "gradual_step": 0.0, "scale_steps": (), "base_change_scales": ()}
+
+
+def default_preset(kernel_given: bool) -> str:
+    """The preset used when none is named: ``kernel`` for a given or estimated kernel, else
+    ``ideal``."""
+    return "kernel" if kernel_given else "ideal"
+
+
+def kernel_safe(config: ZSSRConfig, *, keep: Any = ()) -> tuple[ZSSRConfig, tuple[str, ...]]:
+    """``config`` made safe for a non-bicubic kernel: the :data:`KERNEL_SAFE` values for every
+    field not named in ``keep`` (the fields the user set explicitly).
+
+    Returns
+    -------
+    config : ZSSRConfig
+        The safe config (``config`` itself when nothing changes).
+    changed : tuple of str
+        The names of the fields that changed, sorted.
+    """
+    changes = {k: v for k, v in KERNEL_SAFE.items()
+               if k not in keep and getattr(config, k) != v}
+    if not changes:
+        return config, ()
+    return config.replace(**changes), tuple(sorted(changes))
