@@ -38,7 +38,19 @@ def rgb_to_y(image_u8: np.ndarray) -> np.ndarray:
     """Y of MATLAB ``rgb2ycbcr`` as float64 in [16, 235]; gray input is returned as it is.
 
     Gray images are compared on their own values, as the published evaluation scripts do
-    (``if size(im, 3) == 1, im_y = im``); mapping them to 16..235 first would raise PSNR by 1.32 dB.
+    (``if size(im, 3) == 1, im_y = im``); mapping them to 16..235 first would compress their range
+    and raise their PSNR (see ``docs/metrics.md``).
+
+    Parameters
+    ----------
+    image_u8 : ndarray
+        uint8 (or integer-valued) HxW, HxWx1 or HxWx3 image; a fourth channel is ignored.
+
+    Returns
+    -------
+    ndarray
+        float64 HxW: ``16 + (65.481 R + 128.553 G + 24.966 B) / 255`` for RGB, the values
+        themselves for gray.
     """
     x = np.asarray(image_u8, dtype=np.float64)
     if x.ndim == 3 and x.shape[2] == 1:

@@ -72,9 +72,9 @@ class CropSampler:
         self.p_small = edge_probability(np.pad(edges_small, pad), g_crop).ravel()
         self.width = w
         # Cumulative distributions once, not per draw: ``rng.choice(n, p=prob)`` recomputes the
-        # cumulative sum of the whole map on every call (5 ms per crop on a 0.7-megapixel image,
-        # a third of an estimation iteration). Searching a uniform draw in the same normalised
-        # cumulative sum is how ``choice`` itself samples, so the crops are the same to the bit.
+        # cumulative sum of the whole map on every call, a large part of an estimation iteration.
+        # Searching a uniform draw in the same normalised cumulative sum is how ``choice`` itself
+        # samples, so the crops are the same to the bit.
         self._cdf_big, self._cdf_small = self._cdf(self.p_big), self._cdf(self.p_small)
 
     @staticmethod

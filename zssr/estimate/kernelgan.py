@@ -33,27 +33,50 @@ __all__ = ["KernelGANConfig", "estimate_kernel", "DeepLinearGenerator", "BatchSt
 
 @dataclass(frozen=True)
 class KernelGANConfig:
-    """KernelGAN's hyper-parameters (defaults are the paper's, except ``sharpen``, ``ensemble``
-    and ``max_iters``).
+    """KernelGAN's hyper-parameters.
 
-    ``sharpen`` is our addition: the post-processed kernel is raised to this power and
-    renormalised, which divides a Gaussian's standard deviations by ``sqrt(sharpen)``. On random
-    DIV2KRK-recipe kernels over BSD200 *training* images (``benchmarks/kernel_synthetic.py``)
-    KernelGAN's widths regress towards ~1.6 px: narrow kernels come out too wide, and ZSSR then
-    over-sharpens, sometimes below the bicubic kernel. Short ZSSR runs on those 14 cases scored
-    29.07 dB with the raw estimates, 29.32 with ``sharpen=1.5`` (2: 29.14; bicubic kernel 28.00,
-    true kernel 30.70); 1.5 repaired the three narrow-kernel failures (+1.4 to +3.1 dB) at a
-    cost of 0.1 to 0.9 dB on wide kernels. ``sharpen=1`` gives the paper's kernel.
+    The defaults are the paper's, except ``sharpen``, ``ensemble`` and ``max_iters`` (ours; the
+    reasons are in ``docs/kernels.md``).
 
-    ``ensemble`` (ours) trains that many GANs of different seeds and averages their
-    post-processed kernels: one estimate varies a lot with the seed, and the average is closer
-    to the truth (same 14 cases, sharpened: mean kernel error 0.0731 for one member, 0.0668 for
-    the mean of two, 0.0678 of three) and gives ZSSR more (short ZSSR: see
-    ``benchmarks/README.md``). Each member costs a whole estimation, which the shorter
-    ``max_iters`` pays for: the paper's schedule divides the learning rate by 10 every 750
-    iterations, so after 1500 it is 2e-6 and the paper's last 1500 iterations move the kernel by
-    a kernel error of 0.0006 (DIV2KRK im_3; the estimate's own error is 0.07), and on the 14
-    cases 1500 iterations give a mean error of 0.0737 against 0.0739 for 3000.
+    Parameters
+    ----------
+    max_iters : int
+        Training iterations of each GAN.
+    g_crop : int
+        Side of the generator's input crop (the image must be at least this large).
+    g_structure : tuple of int
+        Kernel sizes of the generator's linear convolutions; their composition is the
+        estimated kernel (``sum(k - 1) + 1`` pixels on a side).
+    g_channels, d_channels : int
+        Channels of the generator's hidden layers and of the discriminator.
+    d_layers, d_kernel : int
+        Layers of the discriminator and the size of its first convolution (its receptive field).
+    learning_rate, beta1 : float
+        Adam's rate and first-moment decay for both networks.
+    lr_decay_every : int
+        The rate is divided by 10 every this many iterations.
+    lambda_sum2one, lambda_bicubic, lambda_boundaries : float
+        Weights of the priors active from the start: the kernel sums to 1, the generator
+        downscales like bicubic, the kernel is small near its borders.
+    lambda_centralized_end, lambda_sparse_end : float
+        Weights of the centring and sparsity priors once the bicubic prior fades out.
+    bicubic_similar_below : float
+        Mean squared difference from bicubic's downscaling under which the generator counts as
+        mimicking bicubic (three iterations in a row start the fade-out).
+    lambda_update_every : int
+        Iterations between steps of the fade-out.
+    lambda_bicubic_decay, lambda_bicubic_min : float
+        Each step of the fade-out divides the bicubic weight by ``lambda_bicubic_decay``, down to
+        ``lambda_bicubic_min``.
+    n_filtering : int
+        Post-processing keeps about this many of the largest taps (:func:`post_process_kernel`).
+    sharpen : float
+        The post-processed kernel is raised to this power and renormalised, which divides a
+        Gaussian's standard deviations by ``sqrt(sharpen)``; 1 gives the paper's kernel.
+    ensemble : int
+        Number of GANs of different seeds whose post-processed kernels are averaged.
+    seed : int
+        Seeds the weights, crops and noise of member 0; member ``j`` uses ``seed + 10007 * j``.
     """
 
     max_iters: int = 1500
@@ -196,8 +219,7 @@ class DeepLinearGenerator(keras.layers.Layer):
 class _DownscalePair(keras.layers.Layer):
     """The generator's and bicubic's downscaling of a crop, as a layer, so that a model built on
     it runs as one compiled call instead of the dozen eager ops of
-    :meth:`DeepLinearGenerator.downscale_pair` (300 iterations on DIV2KRK im_2, under load:
-    23.2 -> 19.9 s, the same kernel to the bit)."""
+    :meth:`DeepLinearGenerator.downscale_pair` (faster, and the same kernel to the bit)."""
 
     def __init__(self, generator: DeepLinearGenerator, **kwargs):
         super().__init__(**kwargs)
@@ -295,10 +317,9 @@ def train_kernelgan(
     """Train ``config.ensemble`` independent KernelGANs on ``image`` and return their raw kernels.
 
     The members differ only in their seeds (weights, crops, noise); they are trained in lockstep,
-    each iteration of all of them in the same three compiled calls. The cost still grows with
-    the number of members (300 iterations on a DIV2KRK image: 13 s for one, 25 s for two, 49 s
-    for four: the many small operations of an iteration, not call overhead, dominate). Member 0
-    is exactly the single GAN of ``ensemble=1`` with the same seed.
+    each iteration of all of them in the same three compiled calls. The cost still grows about
+    linearly with the number of members: the many small operations of an iteration, not call
+    overhead, dominate. Member 0 is exactly the single GAN of ``ensemble=1`` with the same seed.
 
     Returns
     -------
