@@ -59,3 +59,8 @@ def resolve(init_weights: str, *, folder: str | os.PathLike = WARM_DIR) -> str:
             f"the shipped warm-start weights {Path(folder) / NAMES[init_weights]} (or their "
             "manifest entry) are missing; reinstall zssr, or pass init_weights=PATH, a weights "
             "file of your own from `python -m zssr.train warm-start`") from None
+
+
+if __name__ == "__main__":  # the shipping command that lived here moved
+    raise SystemExit("python -m zssr.warm no longer ships weights; use "
+                     "python -m zssr.train ship-warm --checkpoint-dir RUN --hardware TEXT")
