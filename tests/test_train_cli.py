@@ -29,7 +29,7 @@ def _folder(path, natural, n=3):
 
 
 def test_every_flag_reaches_the_config_and_the_task(tmp_path):
-    from zssr.train import EDSR, TrainConfig
+    from zssr.train import EDSR, TrainConfig, WarmStart
     from zssr.train.cli import fields_from
 
     args = build_parser().parse_args([
@@ -47,6 +47,14 @@ def test_every_flag_reaches_the_config_and_the_task(tmp_path):
     assert EDSR(**fields_from(EDSR, args)) == EDSR(scale=3, blocks=2, width=4, patch=8,
                                                 schedule="step", loss="l2", step_every=11,
                                                 init_scale=2)
+    args = build_parser().parse_args([
+        "warm-start", "--hr-dir", "a", "--checkpoint-dir", "ck", "--scale", "3", "--crop", "32",
+        "--kernel-mix", "0.25", "--noise-std", "0.01", "--depth", "4", "--width", "16",
+        "--init-from", "warm"])
+    assert WarmStart(**fields_from(WarmStart, args)) == WarmStart(
+        scale=3.0, crop=32, kernel_mix=0.25, noise_std=0.01, depth=4, width=16)
+    config = TrainConfig(**fields_from(TrainConfig, args))
+    assert config == WarmStart().config(hr_dirs=["a"], checkpoint_dir="ck", init_from="warm")
 
 
 def test_errors_name_the_flags(tmp_path, natural_image, capsys):
