@@ -5,7 +5,7 @@
 >>> sr = baselines.upscale(model, image)                      # doctest: +SKIP
 
 Weights live in ``zssr/baselines/weights/`` as ``<name>_x<scale>.weights.h5`` and are described in
-``manifest.json`` there (sha256, training data, iterations, hardware, measured PSNR). Loading is
+``manifest.json`` there (sha256, training data, iterations, hardware, validation PSNR). Loading is
 offline; a file whose hash does not match its manifest entry is an error. They are trained by
 ``python -m zssr.baselines.train`` (see that module).
 
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import float_image
+from ..weights import read_manifest, sha256_file, shipped
 
 __all__ = ["NAMES", "build", "load", "manifest", "upscale", "bicubic", "weights_path"]
 
@@ -55,8 +56,6 @@ def build(name: str, scale: int, *, seed: int = 0, n_blocks: int = 16, width: in
 
 def manifest() -> dict[str, dict]:
     """Entries of ``weights/manifest.json`` keyed by file name (empty if there is none)."""
-    from ..training import read_manifest
-
     return read_manifest(WEIGHTS_DIR / "manifest.json")
 
 
@@ -66,9 +65,7 @@ def weights_path(name: str, scale: int) -> Path:
 
 
 def sha256(path: str | Path) -> str:
-    """Hex sha256 of a file."""
-    from ..io import sha256_file
-
+    """Hex sha256 of a file (:func:`zssr.weights.sha256_file`)."""
     return sha256_file(path)
 
 
@@ -97,18 +94,14 @@ def load(name: str, scale: int, *, weights: str | Path | None = None) -> Any:
     if weights is None:
         path = weights_path(name, scale)
         if not path.exists():
-            shipped = ", ".join(sorted(manifest())) or "none"
+            names = ", ".join(sorted(manifest())) or "none"
             raise FileNotFoundError(
-                f"no shipped weights for {name} x{scale} (shipped: {shipped}); train some with "
+                f"no shipped weights for {name} x{scale} (shipped: {names}); train some with "
                 f"`python -m zssr.baselines.train --scale {scale} ...` and pass weights=PATH"
             )
-        entry = manifest().get(path.name)
-        if entry is None:
+        if path.name not in manifest():
             raise ValueError(f"{path.name} is not listed in {WEIGHTS_DIR / 'manifest.json'}")
-        actual = sha256(path)
-        if actual != entry["sha256"]:
-            raise ValueError(f"{path} has sha256 {actual}, the manifest says {entry['sha256']}: "
-                             "the file is corrupt or was replaced; reinstall zssr")
+        path = shipped(WEIGHTS_DIR, path.name)  # checks the sha256
     else:
         path = Path(weights)
         if not path.exists():
@@ -147,7 +140,7 @@ def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
     """
     import keras
 
-    from ..engine import transform, untransform
+    from ..ensemble import transform, untransform
     from ..tiling import tiled_apply
     from .models import receptive_radius
 
