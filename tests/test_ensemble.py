@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from zssr.ensemble import back_projection, median, members, self_ensemble, transform, untransform
+from zssr.ensemble import (
+    back_projection,
+    mean_of_transforms,
+    median,
+    members,
+    self_ensemble,
+    transform,
+    untransform,
+)
 from zssr.resize import imresize
 
 
@@ -61,3 +69,12 @@ def test_self_ensemble_stops_when_a_member_raises(natural_image):
 
     with pytest.raises(FloatingPointError, match="member 2"):
         self_ensemble(upscale, natural_image[:8, :8], (2.0, 2.0), transforms=range(8))
+
+
+def test_mean_of_transforms_of_an_equivariant_operator_is_that_operator(rng):
+    image = rng.random((6, 9, 3)).astype(np.float32)
+    out = mean_of_transforms(lambda x: 2 * x, image)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, 2 * image, rtol=1e-6)
+    shifted = mean_of_transforms(lambda x: np.roll(x, 1, axis=0), image)  # not equivariant
+    assert not np.allclose(shifted, np.roll(image, 1, axis=0))

@@ -11,8 +11,8 @@ import numpy as np
 
 from .resize import as_pair, downscale_with_kernel, imresize, output_shape_for
 
-__all__ = ["transform", "untransform", "members", "back_projection", "median",
-           "self_ensemble"]
+__all__ = ["transform", "untransform", "members", "mean_of_transforms", "back_projection",
+           "median", "self_ensemble"]
 
 
 def transform(image: np.ndarray, k: int) -> np.ndarray:
@@ -35,6 +35,16 @@ def members(scale: Sequence[float], enabled: bool = True) -> list[int]:
     if not enabled:
         return [0]
     return list(range(8)) if scale[0] == scale[1] else [0, 2, 4, 6]
+
+
+def mean_of_transforms(run: Callable[[np.ndarray], np.ndarray], image: np.ndarray
+                       ) -> np.ndarray:
+    """The float32 mean of ``run`` over the 8 transforms of ``image``, each turned back (the
+    self-ensemble of EDSR's "+" results); ``run`` must keep the image's orientation."""
+    total = np.array(run(image), dtype=np.float32)
+    for k in range(1, 8):
+        total += untransform(run(transform(image, k)), k)
+    return total * np.float32(1.0 / 8.0)
 
 
 def _downscale(image: np.ndarray, scale: tuple[float, float], kernel: np.ndarray | None,

@@ -140,6 +140,20 @@ def _window_father(
 GEOMETRIES = ("inside", "official")
 
 
+def _choose(sources: Sequence[FatherSource], rng: np.random.Generator, leave_as_is: float,
+            no_interpolate: float, min_scale: float) -> tuple[str, FatherSource, float]:
+    """A father's mode, source and scale (see :func:`sample_hr_father`)."""
+    chooser = float(rng.random())
+    if chooser < leave_as_is:
+        return "leave_as_is", sources[0], 1.0
+    # Both other modes draw a scale; it picks the smallest source at least that large (so in
+    # gradual SR earlier outputs serve as fathers too), and only the affine mode resamples.
+    max_scale = max(s.base_scale for s in sources)
+    scale = float(rng.uniform(min_scale, max_scale)) if max_scale > min_scale else max_scale
+    source = next(s for s in sources if s.base_scale > scale - 1e-6)
+    return ("no_interp" if chooser < leave_as_is + no_interpolate else "affine"), source, scale
+
+
 def sample_hr_father(
     sources: Sequence[FatherSource],
     rng: np.random.Generator,
@@ -184,17 +198,8 @@ def sample_hr_father(
         raise ValueError("need at least one father source (the input image)")
     if geometry not in GEOMETRIES:
         raise ValueError(f"geometry must be one of {GEOMETRIES}, got {geometry!r}")
-    chooser = float(rng.random())
-    if chooser < leave_as_is_probability:
-        mode, source, scale = "leave_as_is", sources[0], 1.0
-    else:
-        # Both other modes draw a scale; it picks the smallest source at least that large (so in
-        # gradual SR earlier outputs serve as fathers too), and only the affine mode resamples.
-        max_scale = max(s.base_scale for s in sources)
-        scale = float(rng.uniform(min_scale, max_scale)) if max_scale > min_scale else max_scale
-        source = next(s for s in sources if s.base_scale > scale - 1e-6)
-        mode = ("no_interp" if chooser < leave_as_is_probability + no_interpolate_probability
-                else "affine")
+    mode, source, scale = _choose(sources, rng, leave_as_is_probability,
+                                  no_interpolate_probability, min_scale)
     if geometry == "official":
         return _window_father(source.image, crop_size, mode, scale / source.base_scale, rng,
                               scale_diff_sigma=scale_diff_sigma, shear_sigma=shear_sigma,

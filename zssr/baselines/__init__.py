@@ -110,6 +110,15 @@ def load(name: str, scale: int, *, weights: str | Path | None = None) -> Any:
     return model
 
 
+def _for_network(x: np.ndarray, channels: int) -> np.ndarray:
+    """``x`` (HxWxC) with the network's channel count: gray repeated to RGB, else unchanged."""
+    if x.shape[2] == channels:
+        return x
+    if x.shape[2] == 1 and channels == 3:
+        return np.repeat(x[:, :, :1], 3, axis=2)
+    raise ValueError(f"image has {x.shape[2]} channels, the network takes {channels}")
+
+
 def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
             margin: int | None = None, self_ensemble: bool = False) -> np.ndarray:
     """Super-resolve one image with a baseline network, tile by tile.
@@ -140,18 +149,14 @@ def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
     """
     import keras
 
-    from ..ensemble import transform, untransform
+    from ..ensemble import mean_of_transforms
     from ..tiling import tiled_apply
     from .models import receptive_radius
 
     x, squeezed = float_image(image)
     gray = x.shape[2] == 1
     channels = model.input_shape[-1]
-    if x.shape[2] != channels:
-        if gray and channels == 3:
-            x = np.repeat(x[:, :, :1], 3, axis=2)
-        else:
-            raise ValueError(f"image has {x.shape[2]} channels, the network takes {channels}")
+    x = _for_network(x, channels)
     probe = model.compute_output_shape((1, 8, 8, channels))
     scale = int(probe[1]) // 8
 
@@ -162,16 +167,12 @@ def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
     def run_ensemble(tile: np.ndarray) -> np.ndarray:
         # Per tile (with its margin), so memory stays that of one output: each orientation's
         # centre is what the whole image in that orientation would give there.
-        total = np.array(run(tile), dtype=np.float32)
-        for k in range(1, 8):
-            total += untransform(run(transform(tile, k)), k)
-        return total * np.float32(1.0 / 8.0)
+        return mean_of_transforms(run, tile)
 
     margin = margin if margin is not None else receptive_radius() + 2
     sr = tiled_apply(run_ensemble if self_ensemble else run, x, tile=tile_size, margin=margin,
                      scale=scale)
-    # In place: on a 2000x2000 x4 input the output alone is 0.77 GB, and a clipped copy plus a
-    # dtype copy held three of it at once.
+    # In place: a large output, a clipped copy and a dtype copy would be three at once.
     # (A backend's array may be read-only, e.g. JAX's untiled output: then clip into a copy.)
     if sr.dtype == np.float32 and sr.flags.writeable:
         np.clip(sr, 0.0, 1.0, out=sr)
