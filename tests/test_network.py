@@ -77,8 +77,29 @@ def test_emulated_bfloat16_is_warned_about(monkeypatch):
 
     monkeypatch.setattr(network, "_bfloat16_is_native", lambda: False)
     message = network.precision_warning("mixed_bfloat16")
-    assert "emulated" in message and "--precision float32 or auto" in message
+    assert message.startswith('precision="mixed_bfloat16": ') and "emulated" in message
+    assert 'use precision="float32" or auto' in message and "--" not in message
+    cli = network.precision_warning("mixed_bfloat16", "--precision {}")
+    assert cli.startswith("--precision mixed_bfloat16: ") and "--precision float32 or" in cli
     assert network.precision_warning("float32") is None
     assert network.precision_warning("auto") is None  # auto never picks emulated bfloat16
     monkeypatch.setattr(network, "_bfloat16_is_native", lambda: True)
     assert network.precision_warning("mixed_bfloat16") is None
+
+
+def test_initial_weights_read_as_arrays_and_precision_of(tmp_path):
+    from zssr import network
+
+    path = tmp_path / "w.weights.h5"
+    source = network.build_network(3, depth=2, width=4, seed=7)
+    source.save_weights(path)
+    arrays = network.read_initial_weights(str(path), 3, depth=2, width=4)
+    for a, b in zip(arrays, source.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    gray = network.build_network(1, depth=2, width=4, precision="mixed_bfloat16")
+    network.load_initial_weights(gray, str(path), depth=2, width=4)
+    np.testing.assert_allclose(gray.get_weights()[0], arrays[0].sum(axis=2, keepdims=True))
+    assert network.precision_of(gray) == "mixed_bfloat16"
+    assert network.precision_of(source) == "float32"
+    with pytest.raises(ValueError, match="depth-3, width-4"):
+        network.read_initial_weights(str(path), 3, depth=3, width=4)

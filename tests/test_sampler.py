@@ -134,3 +134,35 @@ def test_unknown_geometry_is_an_error(rng):
     with pytest.raises(ValueError, match="geometry"):
         sample_hr_father([FatherSource(np.zeros((8, 8, 3), np.float32))], rng,
                          geometry="outside")
+
+
+@pytest.mark.parametrize("shape", [(256, 256), (678, 1020), (1080, 1920), (300, 4000), (1000, 200)])
+def test_reconstruction_test_regions_stay_inside_and_bounded(shape):
+    from zssr.sampler import test_regions
+
+    max_pixels = 262144
+    regions = test_regions(shape, max_pixels)
+    covered = sum((r.stop - r.start) * (c.stop - c.start) for r, c in regions)
+    if shape[0] * shape[1] <= max_pixels:
+        assert regions == [(slice(0, shape[0]), slice(0, shape[1]))]
+    else:
+        assert covered <= max_pixels and len(regions) >= 1
+        assert len(set((r.start, c.start) for r, c in regions)) == len(regions)  # distinct
+    for r, c in regions:
+        assert 0 <= r.start < r.stop <= shape[0] and 0 <= c.start < c.stop <= shape[1]
+    assert test_regions(shape, 0) == [(slice(0, shape[0]), slice(0, shape[1]))]
+
+
+def test_weight_maps_ride_as_a_last_channel_in_unit_range(natural_image):
+    from zssr.sampler import FatherSource, gradient_weight_map, with_weight_maps
+
+    image = natural_image[:20, :24]
+    half = np.ascontiguousarray(image[::2, ::2])
+    sources, unit = with_weight_maps([FatherSource(image, 1.0), FatherSource(half, 0.5)])
+    assert [s.base_scale for s in sources] == [1.0, 0.5]
+    assert [s.image.shape for s in sources] == [(20, 24, 4), (10, 12, 4)]
+    np.testing.assert_array_equal(sources[0].image[:, :, :3], image)
+    maps = [gradient_weight_map(image), gradient_weight_map(half)]
+    assert unit == max(float(m.max()) for m in maps)
+    assert max(float(s.image[:, :, 3].max()) for s in sources) == pytest.approx(1.0)
+    np.testing.assert_allclose(sources[1].image[:, :, 3] * unit, maps[1], rtol=1e-6)

@@ -21,12 +21,12 @@ from .config import PRESETS, ZSSRConfig, preset, preset_names  # noqa: E402
 __version__ = "0.1.0"
 
 _LAZY = {
-    "ZSSR": ".engine",
-    "ZSSRResult": ".engine",
-    "StepReport": ".engine",
-    "ProgressEvent": ".engine",
-    "upscale": ".engine",
-    "TrainingDiverged": ".engine",
+    "ZSSR": ".api",
+    "upscale": ".api",
+    "ZSSRResult": ".results",
+    "StepReport": ".results",
+    "ProgressEvent": ".results",
+    "TrainingDiverged": ".results",
     "estimate_kernel": ".estimate",
     "KernelGANConfig": ".estimate",
 }

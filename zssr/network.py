@@ -16,7 +16,8 @@ import keras
 import numpy as np
 
 __all__ = ["build_network", "compile_network", "compute_device", "forward",
-           "load_initial_weights", "precision_warning", "resolve_precision"]
+           "load_initial_weights", "precision_of", "precision_warning", "read_initial_weights",
+           "resolve_precision"]
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +51,7 @@ def compute_device() -> str:
 @lru_cache(maxsize=1)
 def _bfloat16_is_native() -> bool:
     """Whether this machine runs bfloat16 convolutions natively: a GPU for the Keras backend, or
-    a CPU with AVX512-BF16 or AMX (without them, oneDNN emulates bfloat16 and is slower)."""
+    a CPU with bfloat16 instructions (without them, oneDNN emulates bfloat16 and is slower)."""
     if _gpus():
         return True
     try:
@@ -64,19 +65,24 @@ def _bfloat16_is_native() -> bool:
     return False
 
 
-def precision_warning(precision: str, flag: str = "--precision {}") -> str | None:
-    """Why an explicit ``"mixed_bfloat16"`` is a poor choice on this machine, or ``None``;
-    ``flag`` spells the option as the calling command line takes it.
+def precision_warning(precision: str, flag: str = 'precision="{}"') -> str | None:
+    """Why an explicit ``"mixed_bfloat16"`` is a poor choice on this machine, or ``None``.
 
-    Without a GPU or a CPU with AVX512-BF16 or AMX, oneDNN emulates bfloat16: on a 2-core
-    AVX2-only AMD EPYC a 128x128 ZSSR training step took about 9x as long as in float32, and the
-    first EDSR-baseline x3 step 149 s against about 6 s. The command lines print this as a
-    warning; ``"auto"`` never picks emulated bfloat16.
+    Without a GPU or a CPU with bfloat16 instructions, oneDNN emulates bfloat16, which is many
+    times slower than float32; ``"auto"`` never picks emulated bfloat16.
+
+    Parameters
+    ----------
+    precision : str
+        The precision asked for.
+    flag : str
+        How the message spells the option, ``{}`` standing for its value: by default the API's
+        ``precision="{}"``; a command line passes its own spelling, e.g. ``"--precision {}"``.
     """
     if precision != "mixed_bfloat16" or _bfloat16_is_native():
         return None
-    return (f"{flag.format('mixed_bfloat16')}: this machine has no GPU and its CPU lacks "
-            "AVX512-BF16 and AMX, so bfloat16 is emulated and runs many times slower than "
+    return (f"{flag.format('mixed_bfloat16')}: this machine has no GPU and its CPU has no "
+            "bfloat16 instructions, so bfloat16 is emulated and runs many times slower than "
             f"float32; use {flag.format('float32')} or auto")
 
 
@@ -111,8 +117,8 @@ def build_network(
         Seeds each layer's initialiser.
     precision : {"float32", "mixed_bfloat16", "auto"}
         Compute type of the convolutions. With ``mixed_bfloat16`` they run in bfloat16 (weights
-        stay float32; about twice as fast on CPUs with AVX512-BF16), while the residual is added
-        to the input in float32, so only the small residual carries bfloat16 rounding.
+        stay float32; faster where bfloat16 is native), while the residual is added to the input
+        in float32, so only the small residual carries bfloat16 rounding.
 
     Returns
     -------
@@ -160,11 +166,17 @@ def forward(model: keras.Model, interpolated: np.ndarray) -> np.ndarray:
     return keras.ops.convert_to_numpy(model(batch, training=False))[0]
 
 
-def load_initial_weights(model: keras.Model, path: str, *, depth: int, width: int) -> None:
-    """Set ``model``'s weights from a ``.weights.h5`` file of a network of the same depth and
-    width, built for RGB or for the model's channel count.
+def precision_of(model: keras.Model) -> str:
+    """Compute type of a network from :func:`build_network`: float32 or mixed_bfloat16."""
+    return model.get_layer("conv0").dtype_policy.name
 
-    RGB weights given to a one-channel (gray) model are folded exactly: a gray image copied to
+
+def read_initial_weights(path: str, channels: int, *, depth: int, width: int
+                         ) -> list[np.ndarray]:
+    """The weights in a ``.weights.h5`` file of a network of this depth and width, built for
+    RGB or for ``channels``, as arrays for a ``channels``-channel network (``set_weights``).
+
+    RGB weights for a one-channel (gray) network are folded exactly: a gray image copied to
     three channels meets the first layer's kernels summed over the input channels, and the gray
     output is the mean of the three output channels.
 
@@ -180,7 +192,6 @@ def load_initial_weights(model: keras.Model, path: str, *, depth: int, width: in
 
     if not os.path.exists(path):
         raise FileNotFoundError(f"initial weights not found: {path}")
-    channels = model.input_shape[-1]
     errors = []
     for file_channels in dict.fromkeys((channels, 3)):
         reference = build_network(file_channels, depth=depth, width=width)
@@ -195,10 +206,23 @@ def load_initial_weights(model: keras.Model, path: str, *, depth: int, width: in
         if file_channels != channels:
             weights[0] = weights[0].sum(axis=2, keepdims=True)
             weights[-1] = weights[-1].mean(axis=3, keepdims=True)
-        model.set_weights(weights)
-        return
+        return weights
     raise ValueError(
         f"{path} does not hold weights of a depth-{depth}, width-{width} ZSSR network "
         f"({'; '.join(str(e).splitlines()[0] for e in errors)}); set depth and width to those "
         "the file was trained with"
     )
+
+
+def load_initial_weights(model: keras.Model, path: str, *, depth: int, width: int) -> None:
+    """Set ``model``'s weights from a ``.weights.h5`` file, see :func:`read_initial_weights`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file does not hold a network of this depth and width.
+    """
+    model.set_weights(read_initial_weights(path, model.input_shape[-1], depth=depth,
+                                           width=width))

@@ -26,7 +26,7 @@ from functools import cached_property, lru_cache
 import cv2
 import numpy as np
 
-__all__ = ["imresize", "downscale_with_kernel", "output_shape_for", "as_pair"]
+__all__ = ["imresize", "downscale_with_kernel", "output_shape_for", "as_pair", "cubic"]
 
 ScaleLike = float | Sequence[float]
 
@@ -58,7 +58,7 @@ def output_shape_for(shape: Sequence[int], scale: ScaleLike) -> tuple[int, int]:
     )
 
 
-def _cubic(x: np.ndarray) -> np.ndarray:
+def cubic(x: np.ndarray) -> np.ndarray:
     """Keys cubic convolution kernel with a = -0.5 (MATLAB's ``cubic``)."""
     ax = np.abs(x)
     ax2, ax3 = ax * ax, ax * ax * ax
@@ -73,7 +73,8 @@ def _linear(x: np.ndarray) -> np.ndarray:
     return (1.0 - ax) * (ax <= 1)
 
 
-_KERNELS = {"cubic": (_cubic, 4.0), "linear": (_linear, 2.0)}
+_cubic = cubic  # the former name, which zssr.kernels imports
+_KERNELS = {"cubic": (cubic, 4.0), "linear": (_linear, 2.0)}
 
 
 def _mirror(indices: np.ndarray, length: int) -> np.ndarray:
@@ -205,6 +206,25 @@ def _float_image(image: np.ndarray, name: str = "image") -> np.ndarray:
     return image
 
 
+def _target(in_shape: Sequence[int], scale: ScaleLike | None,
+            output_shape: Sequence[int] | None) -> tuple[tuple[float, float], tuple[int, ...]]:
+    """The per-axis scales and the output shape of a resize, checked."""
+    if scale is None and output_shape is None:
+        raise ValueError("give scale, output_shape, or both")
+    if scale is None:
+        assert output_shape is not None
+        scales = (output_shape[0] / in_shape[0], output_shape[1] / in_shape[1])
+    else:
+        scales = as_pair(scale)
+    if min(scales) <= 0 or not np.all(np.isfinite(scales)):
+        raise ValueError(f"scale must be positive and finite, got {scale!r}")
+    out_shape = (
+        tuple(int(n) for n in output_shape) if output_shape is not None
+        else output_shape_for(in_shape, scales)
+    )
+    return scales, out_shape
+
+
 def imresize(
     image: np.ndarray,
     scale: ScaleLike | None = None,
@@ -249,20 +269,8 @@ def imresize(
         raise ValueError(f"method must be one of {sorted(_KERNELS)}, got {method!r}")
     if border not in _BORDERS:
         raise ValueError(f"border must be one of {sorted(_BORDERS)}, got {border!r}")
-    if scale is None and output_shape is None:
-        raise ValueError("give scale, output_shape, or both")
     in_shape = image.shape[:2]
-    if scale is None:
-        assert output_shape is not None
-        scales = (output_shape[0] / in_shape[0], output_shape[1] / in_shape[1])
-    else:
-        scales = as_pair(scale)
-    if min(scales) <= 0 or not np.all(np.isfinite(scales)):
-        raise ValueError(f"scale must be positive and finite, got {scale!r}")
-    out_shape = (
-        tuple(int(n) for n in output_shape) if output_shape is not None
-        else output_shape_for(in_shape, scales)
-    )
+    scales, out_shape = _target(in_shape, scale, output_shape)
     out = image
     # MATLAB resizes along the dimension with the smaller scale first (fewer operations).
     for axis in np.argsort(scales, kind="stable"):

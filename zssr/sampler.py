@@ -18,7 +18,7 @@ import numpy as np
 from .resize import downscale_with_kernel, imresize, output_shape_for
 
 __all__ = ["FatherSource", "sample_hr_father", "father_to_son", "interpolate_son",
-           "gradient_weight_map"]
+           "gradient_weight_map", "with_weight_maps", "test_regions"]
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,20 @@ def _window_father(
 GEOMETRIES = ("inside", "official")
 
 
+def _choose(sources: Sequence[FatherSource], rng: np.random.Generator, leave_as_is: float,
+            no_interpolate: float, min_scale: float) -> tuple[str, FatherSource, float]:
+    """A father's mode, source and scale (see :func:`sample_hr_father`)."""
+    chooser = float(rng.random())
+    if chooser < leave_as_is:
+        return "leave_as_is", sources[0], 1.0
+    # Both other modes draw a scale; it picks the smallest source at least that large (so in
+    # gradual SR earlier outputs serve as fathers too), and only the affine mode resamples.
+    max_scale = max(s.base_scale for s in sources)
+    scale = float(rng.uniform(min_scale, max_scale)) if max_scale > min_scale else max_scale
+    source = next(s for s in sources if s.base_scale > scale - 1e-6)
+    return ("no_interp" if chooser < leave_as_is + no_interpolate else "affine"), source, scale
+
+
 def sample_hr_father(
     sources: Sequence[FatherSource],
     rng: np.random.Generator,
@@ -184,17 +198,8 @@ def sample_hr_father(
         raise ValueError("need at least one father source (the input image)")
     if geometry not in GEOMETRIES:
         raise ValueError(f"geometry must be one of {GEOMETRIES}, got {geometry!r}")
-    chooser = float(rng.random())
-    if chooser < leave_as_is_probability:
-        mode, source, scale = "leave_as_is", sources[0], 1.0
-    else:
-        # Both other modes draw a scale; it picks the smallest source at least that large (so in
-        # gradual SR earlier outputs serve as fathers too), and only the affine mode resamples.
-        max_scale = max(s.base_scale for s in sources)
-        scale = float(rng.uniform(min_scale, max_scale)) if max_scale > min_scale else max_scale
-        source = next(s for s in sources if s.base_scale > scale - 1e-6)
-        mode = ("no_interp" if chooser < leave_as_is_probability + no_interpolate_probability
-                else "affine")
+    mode, source, scale = _choose(sources, rng, leave_as_is_probability,
+                                  no_interpolate_probability, min_scale)
     if geometry == "official":
         return _window_father(source.image, crop_size, mode, scale / source.base_scale, rng,
                               scale_diff_sigma=scale_diff_sigma, shear_sigma=shear_sigma,
@@ -267,3 +272,47 @@ def gradient_weight_map(image: np.ndarray, window: int = 5) -> np.ndarray:
     if not mean > 0:
         return np.ones(gray.shape, dtype=np.float32)
     return (weights / mean).astype(np.float32)
+
+
+def with_weight_maps(sources: Sequence[FatherSource]) -> tuple[list[FatherSource], float]:
+    """``sources`` with their :func:`gradient_weight_map` as an extra last channel, so that every
+    crop, flip and warp of a father applies to its weights too.
+
+    The maps are stored divided by their common maximum (the sampler keeps values in [0, 1]);
+    multiply the sampled channel by the returned ``unit`` to get the weights back.
+
+    Returns
+    -------
+    sources : list of FatherSource
+        The sources, one channel more.
+    unit : float
+        The maximum of the maps.
+    """
+    maps = [gradient_weight_map(s.image) for s in sources]
+    unit = max(float(m.max()) for m in maps)
+    return [FatherSource(np.concatenate([s.image, (m / unit)[:, :, None]], axis=2), s.base_scale)
+            for s, m in zip(sources, maps)], unit
+
+
+def test_regions(shape: Sequence[int], max_pixels: int, side: int = 256
+                 ) -> list[tuple[slice, slice]]:
+    """Where the reconstruction test looks: the whole image, or for an image of more than
+    ``max_pixels`` pixels, ``max_pixels // side**2`` (at least one) ``side``-square crops centred
+    on an even grid over the image."""
+    h, w = int(shape[0]), int(shape[1])
+    if max_pixels <= 0 or h * w <= max_pixels:
+        return [(slice(0, h), slice(0, w))]
+    sv, sh = min(side, h), min(side, w)
+    n = max(1, max_pixels // (sv * sh))
+    rows = max(1, min(round(math.sqrt(n * h / w)), n))
+    cols = max(1, n // rows)
+    regions = []
+    for i in range(rows):
+        for j in range(cols):
+            y = min(max(round((i + 0.5) * h / rows - sv / 2), 0), h - sv)
+            x = min(max(round((j + 0.5) * w / cols - sh / 2), 0), w - sh)
+            regions.append((slice(y, y + sv), slice(x, x + sh)))
+    return regions
+
+
+test_regions.__test__ = False  # a function of the library, not a pytest test

@@ -1,6 +1,7 @@
-"""Learning-rate schedules: the half cosine, and the ZSSR paper's slope test.
+"""Learning-rate schedules: the half cosine, the ZSSR paper's slope test, and the policy of one
+per-image training run built on them.
 
-Both are pure functions of plain numbers, shared by the per-image engine and the trainers.
+Pure functions and plain numbers, shared by the per-image engine and the trainers.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["cosine", "lr_should_drop"]
+__all__ = ["cosine", "lr_should_drop", "RatePolicy"]
 
 
 def cosine(t: float, total: float, lr: float, min_lr: float) -> float:
@@ -52,3 +53,74 @@ def lr_should_drop(iterations: Sequence[int], errors: Sequence[float], ratio: fl
     residual = y - y.mean() - slope * xc
     std = math.sqrt(float(residual @ residual) / (x.size - 2) / sxx)
     return -ratio * slope < std
+
+
+class RatePolicy:
+    """The learning rate of one per-image training run, iteration by iteration.
+
+    With ``lr_schedule="cosine"``, a half :func:`cosine` over ``max_iters`` iterations and no
+    reconstruction tests. Otherwise the paper's policy: a reconstruction test every
+    ``test_every`` iterations; every ``lr_check_every`` iterations, at least ``min_iters`` after
+    the last drop, the rate drops by 10 when :func:`lr_should_drop` says the errors of the last
+    ``lr_slope_range`` iterations stopped falling; training ends below ``min_learning_rate``.
+
+    Parameters
+    ----------
+    config : ZSSRConfig
+        Its ``lr_schedule``, ``learning_rate``, ``min_learning_rate``, ``max_iters``,
+        ``test_every``, ``lr_slope_range``, ``lr_check_every``, ``min_iters`` and
+        ``lr_change_ratio`` are read.
+
+    Attributes
+    ----------
+    value : float
+        The current rate.
+    drops : list of int
+        Iterations at which the rate dropped.
+    tests : list of (int, float)
+        Reconstruction tests: iteration, mean squared error.
+    """
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self.value = config.learning_rate
+        self.cosine = config.lr_schedule == "cosine"
+        self.drops: list[int] = []
+        self.tests: list[tuple[int, float]] = []
+
+    def start(self, iteration: int) -> bool:
+        """Before ``iteration``'s update; whether :attr:`value` changed (the cosine)."""
+        if not self.cosine:
+            return False
+        cfg = self.config
+        self.value = cosine(iteration, max(cfg.max_iters - 1, 1), cfg.learning_rate,
+                            cfg.min_learning_rate)
+        return True
+
+    def wants_test(self, iteration: int) -> bool:
+        """Whether a reconstruction test follows ``iteration``'s update."""
+        return not self.cosine and iteration % self.config.test_every == 0
+
+    def record_test(self, iteration: int, mse: float) -> None:
+        """Note the reconstruction error measured after ``iteration``."""
+        self.tests.append((iteration, mse))
+
+    def update(self, iteration: int) -> bool:
+        """After ``iteration`` (and its test); whether :attr:`value` dropped."""
+        cfg = self.config
+        window = cfg.lr_slope_range // cfg.test_every
+        last_drop = self.drops[-1] if self.drops else 0
+        if (self.cosine or (iteration + 1) % cfg.lr_check_every != 0
+                or iteration - last_drop <= cfg.min_iters):
+            return False
+        recent = self.tests[-window:]
+        if not lr_should_drop([i for i, _ in recent], [e for _, e in recent],
+                              cfg.lr_change_ratio):
+            return False
+        self.value /= 10.0
+        self.drops.append(iteration)
+        return True
+
+    def finished(self) -> bool:
+        """Whether training should stop (the rate fell below the minimum)."""
+        return not self.cosine and self.value < self.config.min_learning_rate

@@ -71,5 +71,5 @@ def shipped(folder: str | os.PathLike, file: str) -> Path:
     actual = sha256_file(path)
     if actual != entry["sha256"]:
         raise WeightsError(f"{path} has sha256 {actual}, its manifest says {entry['sha256']}: "
-                           "the file is damaged or was replaced; reinstall zssr")
+                           "the file is corrupt or was replaced; reinstall zssr")
     return path

@@ -5,7 +5,7 @@
 >>> sr = baselines.upscale(model, image)                      # doctest: +SKIP
 
 Weights live in ``zssr/baselines/weights/`` as ``<name>_x<scale>.weights.h5`` and are described in
-``manifest.json`` there (sha256, training data, iterations, hardware, measured PSNR). Loading is
+``manifest.json`` there (sha256, training data, iterations, hardware, validation PSNR). Loading is
 offline; a file whose hash does not match its manifest entry is an error. They are trained by
 ``python -m zssr.baselines.train`` (see that module).
 
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import float_image
+from ..weights import read_manifest, sha256_file, shipped
 
 __all__ = ["NAMES", "build", "load", "manifest", "upscale", "bicubic", "weights_path"]
 
@@ -55,8 +56,6 @@ def build(name: str, scale: int, *, seed: int = 0, n_blocks: int = 16, width: in
 
 def manifest() -> dict[str, dict]:
     """Entries of ``weights/manifest.json`` keyed by file name (empty if there is none)."""
-    from ..training import read_manifest
-
     return read_manifest(WEIGHTS_DIR / "manifest.json")
 
 
@@ -66,9 +65,7 @@ def weights_path(name: str, scale: int) -> Path:
 
 
 def sha256(path: str | Path) -> str:
-    """Hex sha256 of a file."""
-    from ..io import sha256_file
-
+    """Hex sha256 of a file (:func:`zssr.weights.sha256_file`)."""
     return sha256_file(path)
 
 
@@ -97,24 +94,29 @@ def load(name: str, scale: int, *, weights: str | Path | None = None) -> Any:
     if weights is None:
         path = weights_path(name, scale)
         if not path.exists():
-            shipped = ", ".join(sorted(manifest())) or "none"
+            names = ", ".join(sorted(manifest())) or "none"
             raise FileNotFoundError(
-                f"no shipped weights for {name} x{scale} (shipped: {shipped}); train some with "
+                f"no shipped weights for {name} x{scale} (shipped: {names}); train some with "
                 f"`python -m zssr.baselines.train --scale {scale} ...` and pass weights=PATH"
             )
-        entry = manifest().get(path.name)
-        if entry is None:
+        if path.name not in manifest():
             raise ValueError(f"{path.name} is not listed in {WEIGHTS_DIR / 'manifest.json'}")
-        actual = sha256(path)
-        if actual != entry["sha256"]:
-            raise ValueError(f"{path} has sha256 {actual}, the manifest says {entry['sha256']}: "
-                             "the file is corrupt or was replaced; reinstall zssr")
+        path = shipped(WEIGHTS_DIR, path.name)  # checks the sha256
     else:
         path = Path(weights)
         if not path.exists():
             raise FileNotFoundError(f"weights file not found: {path}")
     model.load_weights(str(path))
     return model
+
+
+def _for_network(x: np.ndarray, channels: int) -> np.ndarray:
+    """``x`` (HxWxC) with the network's channel count: gray repeated to RGB, else unchanged."""
+    if x.shape[2] == channels:
+        return x
+    if x.shape[2] == 1 and channels == 3:
+        return np.repeat(x[:, :, :1], 3, axis=2)
+    raise ValueError(f"image has {x.shape[2]} channels, the network takes {channels}")
 
 
 def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
@@ -147,18 +149,14 @@ def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
     """
     import keras
 
-    from ..engine import transform, untransform
+    from ..ensemble import mean_of_transforms
     from ..tiling import tiled_apply
     from .models import receptive_radius
 
     x, squeezed = float_image(image)
     gray = x.shape[2] == 1
     channels = model.input_shape[-1]
-    if x.shape[2] != channels:
-        if gray and channels == 3:
-            x = np.repeat(x[:, :, :1], 3, axis=2)
-        else:
-            raise ValueError(f"image has {x.shape[2]} channels, the network takes {channels}")
+    x = _for_network(x, channels)
     probe = model.compute_output_shape((1, 8, 8, channels))
     scale = int(probe[1]) // 8
 
@@ -169,16 +167,12 @@ def upscale(model: Any, image: np.ndarray, *, tile_size: int = 256,
     def run_ensemble(tile: np.ndarray) -> np.ndarray:
         # Per tile (with its margin), so memory stays that of one output: each orientation's
         # centre is what the whole image in that orientation would give there.
-        total = np.array(run(tile), dtype=np.float32)
-        for k in range(1, 8):
-            total += untransform(run(transform(tile, k)), k)
-        return total * np.float32(1.0 / 8.0)
+        return mean_of_transforms(run, tile)
 
     margin = margin if margin is not None else receptive_radius() + 2
     sr = tiled_apply(run_ensemble if self_ensemble else run, x, tile=tile_size, margin=margin,
                      scale=scale)
-    # In place: on a 2000x2000 x4 input the output alone is 0.77 GB, and a clipped copy plus a
-    # dtype copy held three of it at once.
+    # In place: a large output, a clipped copy and a dtype copy would be three at once.
     # (A backend's array may be read-only, e.g. JAX's untiled output: then clip into a copy.)
     if sr.dtype == np.float32 and sr.flags.writeable:
         np.clip(sr, 0.0, 1.0, out=sr)

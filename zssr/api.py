@@ -1,0 +1,184 @@
+"""The public front of ZSSR: :class:`ZSSR` and :func:`upscale`.
+
+They run the pure :class:`~zssr.engine.Engine` and do what it does not: resolve
+``config.init_weights`` (a shipped name such as ``"warm"``, checked against its manifest, or a
+file) and load it into arrays, once per file in a process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .checks import float_image
+from .config import ZSSRConfig, default_preset, kernel_safe
+from .config import preset as named_preset
+from .engine import Engine
+from .plan import KernelArg, total_scale
+from .results import ProgressEvent, ZSSRResult
+
+__all__ = ["ZSSR", "upscale", "initial_weights", "clear_weights_cache"]
+
+Progress = Callable[[ProgressEvent], None]
+
+_CACHE: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()
+_CACHE_SIZE = 8
+_LOCK = threading.Lock()
+
+
+def initial_weights(init_weights: str, channels: int, *, depth: int, width: int
+                    ) -> list[np.ndarray]:
+    """The starting weights that ``init_weights`` names, for a ``channels``-channel network of
+    this depth and width, as arrays.
+
+    A shipped name (``"warm"``) is resolved by :func:`zssr.warm.resolve`, which checks the file
+    against its manifest every time; the arrays of a file are read once and kept (a changed
+    file is read again).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the file does not hold a network of this depth and width, or a shipped file does not
+        match its manifest.
+    """
+    from .network import read_initial_weights
+    from .warm import resolve
+
+    path = resolve(init_weights)
+    try:
+        stat = os.stat(path)
+        key: tuple = (os.path.abspath(path), stat.st_mtime_ns, stat.st_size, channels, depth,
+                      width)
+    except OSError:  # read_initial_weights says what is missing
+        return read_initial_weights(path, channels, depth=depth, width=width)
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    weights = read_initial_weights(path, channels, depth=depth, width=width)
+    with _LOCK:
+        _CACHE[key] = weights
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return weights
+
+
+def clear_weights_cache() -> None:
+    """Forget the starting weights read by :func:`initial_weights`."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+class ZSSR:
+    """Zero-shot super-resolution of single images.
+
+    Parameters
+    ----------
+    config : ZSSRConfig, optional
+        The recipe, used as given; defaults to the ``ideal`` preset.
+
+    Examples
+    --------
+    >>> from zssr import ZSSR, preset
+    >>> sr = ZSSR(preset("ideal", max_iters=200)).upscale(image, scale=2)  # doctest: +SKIP
+
+    References
+    ----------
+    A. Shocher, N. Cohen, M. Irani, "Zero-Shot Super-Resolution using Deep Internal Learning",
+    CVPR 2018.
+    """
+
+    def __init__(self, config: ZSSRConfig | None = None) -> None:
+        self.config = config if config is not None else ZSSRConfig()
+
+    def upscale(self, image: np.ndarray, scale: float | Sequence[float] = 2.0,
+                kernel: KernelArg = None, *, progress: Progress | None = None) -> np.ndarray:
+        """Super-resolve ``image`` by ``scale``; returns a float32 array in [0, 1].
+
+        See :meth:`run` for the arguments.
+        """
+        return self.run(image, scale, kernel, progress=progress).image
+
+    def run(self, image: np.ndarray, scale: float | Sequence[float] = 2.0,
+            kernel: KernelArg = None, *, progress: Progress | None = None) -> ZSSRResult:
+        """Train on ``image`` and super-resolve it, returning the image and the training record.
+
+        Parameters
+        ----------
+        image : ndarray
+            Float HxW, HxWx1 or HxWx3 in [0, 1].
+        scale : float or (float, float)
+            Total scale factor, > 1, the same for both axes or ``(vertical, horizontal)``;
+            non-integer values are fine.
+        kernel : None, 'bicubic', 2-D array, or list of arrays
+            Downscaling kernel of the image (``None``: MATLAB bicubic). One array per scale step.
+        progress : callable, optional
+            Called with a :class:`~zssr.results.ProgressEvent` every training iteration and
+            ensemble pass.
+
+        Returns
+        -------
+        ZSSRResult
+            ``image`` has shape ``ceil(H * scale_v) x ceil(W * scale_h)`` and the input's layout.
+        """
+        cfg = self.config
+        weights = None
+        if cfg.init_weights:
+            total_scale(scale)  # a bad scale or image is reported before the weights
+            channels = float_image(image)[0].shape[2]
+            weights = initial_weights(cfg.init_weights, channels, depth=cfg.depth,
+                                      width=cfg.width)
+        return Engine(cfg, weights).run(image, scale, kernel, progress=progress)
+
+
+def _is_bicubic(kernel: KernelArg) -> bool:
+    return kernel is None or (isinstance(kernel, str) and kernel == "bicubic")
+
+
+def upscale(
+    image: np.ndarray,
+    scale: float | Sequence[float] = 2.0,
+    kernel: KernelArg = None,
+    *,
+    config: ZSSRConfig | None = None,
+    preset: str | None = None,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """One-call ZSSR with the command line's recipe.
+
+    Parameters
+    ----------
+    image, scale, kernel, progress
+        As for :meth:`ZSSR.run`.
+    config : ZSSRConfig, optional
+        The recipe, used exactly as given (no kernel adjustments).
+    preset : str, optional
+        Without ``config``: the preset to run, by default ``"kernel"`` for a non-bicubic
+        ``kernel`` and ``"ideal"`` otherwise (:func:`zssr.config.default_preset`). With a
+        non-bicubic kernel it is made kernel-safe (:func:`zssr.config.kernel_safe`: one jump,
+        no rotations, no self-ensemble), as ``run_zssr.py --kernel`` does.
+
+    Returns
+    -------
+    ndarray
+        float32 in [0, 1], see :meth:`ZSSR.run`.
+
+    Raises
+    ------
+    ValueError
+        If both ``config`` and ``preset`` are given.
+    """
+    if config is not None and preset is not None:
+        raise ValueError("give config or preset, not both")
+    if config is None:
+        given = not _is_bicubic(kernel)
+        config = named_preset(preset or default_preset(given))
+        if given:
+            config, _ = kernel_safe(config)
+    return ZSSR(config).upscale(image, scale, kernel, progress=progress)
