@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from large_image import _child_run  # noqa: E402
 
-from zssr.benchmark import machine_description  # noqa: E402
 from zssr.io import write_json  # noqa: E402
+from zssr.provenance import machine_description  # noqa: E402
 
 CHILD = """
 import sys, time, json

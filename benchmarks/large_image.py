@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from zssr.benchmark import machine_description  # noqa: E402
+from zssr.provenance import machine_description  # noqa: E402
 
 DEFAULT_IMAGE = ROOT.parent / "shared" / "data" / "div2krk" / "gt" / "im_2.png"
 

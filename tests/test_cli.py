@@ -254,7 +254,9 @@ def test_real_flag_and_preset_conflict(image_file, tmp_path, capsys):
     assert "--real" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("content,message", [(None, "not found"), ("bad", "cannot read"),
+@pytest.mark.parametrize("content,message", [(None, "not found; give a .mat or .npy file, or "
+                                                    "--kernel bicubic"),
+                                             ("bad", "cannot read"),
                                              ("wrongkey", "no variable 'Kernel'"),
                                              ("zeros", "positive sum")])
 def test_bad_kernel_files_are_errors(image_file, tmp_path, capsys, content, message):
