@@ -299,3 +299,12 @@ def test_one_bad_file_does_not_stop_the_others(image_file, tmp_path, capsys):
     assert code == 1
     assert (tmp_path / "o" / "pic_zssr_x2.png").exists()
     assert "broken.png" in capsys.readouterr().err
+
+
+def test_python_m_zssr_is_the_cli():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "zssr", "--version"], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.startswith("zssr ")
