@@ -192,8 +192,8 @@ def test_same_seed_gives_bit_identical_output(tmp_path):
 
 
 def test_a_swallowed_interrupt_still_stops_the_batch(tmp_path, monkeypatch):
+    from zssr import ZSSR
     from zssr.batch import SIGNALS
-    from zssr.engine import ZSSR
 
     real_run = ZSSR.run
 
@@ -216,8 +216,8 @@ def test_a_swallowed_interrupt_still_stops_the_batch(tmp_path, monkeypatch):
 
 def test_a_signal_waits_for_the_next_progress_event_and_a_second_one_stops_at_once(
         tmp_path, monkeypatch):
+    from zssr import ZSSR
     from zssr.batch import SIGNALS
-    from zssr.engine import ZSSR
 
     real_run = ZSSR.run
     seen = {"ran_on": 0, "second_raised": False}
