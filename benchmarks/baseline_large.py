@@ -26,10 +26,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from large_image import _child_run  # noqa: E402
+from large_image import child_run  # noqa: E402
 
-from zssr.benchmark import machine_description  # noqa: E402
 from zssr.io import write_json  # noqa: E402
+from zssr.provenance import machine_description  # noqa: E402
 
 CHILD = """
 import sys, time, json
@@ -79,7 +79,7 @@ def main() -> int:
         script = Path("/tmp") / f"zssr_baseline_large_{time.time_ns()}.py"
         script.write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n" + CHILD)
         try:
-            seconds, gib, out = _child_run([sys.executable, str(script), str(args.size),
+            seconds, gib, out = child_run([sys.executable, str(script), str(args.size),
                                             str(args.scale), str(args.tile),
                                             str(int(args.self_ensemble))], with_output=True)
         finally:

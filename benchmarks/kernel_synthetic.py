@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from zssr.benchmark import _parse_sets, machine_description  # noqa: E402
+from zssr.benchmark.cli import parse_sets  # noqa: E402
 from zssr.estimate.kernelgan import (  # noqa: E402
     KernelGANConfig,
     post_process_kernel,
@@ -44,6 +44,7 @@ from zssr.estimate.kernelgan import (  # noqa: E402
 )
 from zssr.io import read_image, write_json  # noqa: E402
 from zssr.kernels import bicubic_kernel, kernel_covariance, kernel_error  # noqa: E402
+from zssr.provenance import machine_description  # noqa: E402
 from zssr.resize import downscale_with_kernel  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "train" / "BSD200"
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-tag", default="",
                         help="suffix of the --evaluate result files (kernel_synthetic_zssr_TAG)")
     args = parser.parse_args(argv)
-    args.overrides = _parse_sets(args.set, parser)
+    args.overrides = parse_sets(args.set, parser)
     if not DATA.is_dir():
         print(f"error: {DATA} not found (needs ../shared/data/train/BSD200)", file=sys.stderr)
         return 2

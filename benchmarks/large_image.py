@@ -26,12 +26,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from zssr.benchmark import machine_description  # noqa: E402
+from zssr.provenance import machine_description  # noqa: E402
 
 DEFAULT_IMAGE = ROOT.parent / "shared" / "data" / "div2krk" / "gt" / "im_2.png"
 
 
-def _child_run(cmd: list[str], with_output: bool = False):
+def child_run(cmd: list[str], with_output: bool = False):
     """Run ``cmd`` in a fresh process; return (seconds, peak RSS in GiB of that process), and
     with ``with_output`` also the command's stdout."""
     code = (
@@ -97,7 +97,7 @@ def main() -> int:
                    str(out), "-q"]
             if args.max_iters:
                 cmd += ["--max-iters", str(args.max_iters)]
-            seconds, rss = _child_run(cmd)
+            seconds, rss = child_run(cmd)
             meta = json.loads((out / "frame_1080p_zssr_x2.json").read_text())
             runs.append({"seconds": seconds, "peak_rss_gib": rss,
                          "iterations": meta["iterations"],

@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from zssr import engine  # noqa: E402
-from zssr.benchmark import _parse_sets, machine_description  # noqa: E402
+from zssr.benchmark.cli import parse_sets  # noqa: E402
 from zssr.config import preset, preset_names  # noqa: E402
 from zssr.io import read_image, write_json  # noqa: E402
+from zssr.provenance import machine_description  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "data" / "set5" / "LR_bicubic" / "X2" / "babyx2.png"
 
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
     parser.add_argument("--tag", default="")
     args = parser.parse_args(argv)
-    overrides = _parse_sets(args.set, parser)
+    overrides = parse_sets(args.set, parser)
     cfg = preset(args.preset, **overrides)
     if args.image:
         image, name = read_image(args.image).pixels, args.image

@@ -22,8 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from zssr.benchmark import _parse_sets, evaluate, load_dataset, machine_description  # noqa: E402
+from zssr.benchmark import evaluate, load_dataset  # noqa: E402
+from zssr.benchmark.cli import parse_sets  # noqa: E402
 from zssr.io import write_json  # noqa: E402
+from zssr.provenance import machine_description  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 
@@ -85,7 +87,7 @@ def main() -> int:
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
     p.add_argument("--tag", default="")
     args = p.parse_args()
-    overrides = _parse_sets(args.set, p)
+    overrides = parse_sets(args.set, p)
     meta = {"machine": machine_description(), "date": time.strftime("%Y-%m-%d"),
             "scale": args.scale,
             "repeats": args.repeats, "overrides": overrides, "gt_kernel": args.gt_kernel}

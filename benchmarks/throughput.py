@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 import keras  # noqa: E402
 
-from zssr.benchmark import machine_description  # noqa: E402
 from zssr.network import build_network, compile_network  # noqa: E402
+from zssr.provenance import machine_description  # noqa: E402
 
 
 def _median_seconds(fn, repeats: int, warmup: int = 3) -> float:

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 from zssr import __version__
-from zssr.benchmark import evaluate, load_dataset, machine_description, write_comparison
+from zssr.benchmark import evaluate, load_dataset, write_comparison
+from zssr.provenance import machine_description
 
 if len(sys.argv) != 3:
     sys.exit(f"usage: {sys.argv[0]} DATASET_DIR SCALE\n{__doc__}")

@@ -192,14 +192,14 @@ def test_same_seed_gives_bit_identical_output(tmp_path):
 
 
 def test_a_swallowed_interrupt_still_stops_the_batch(tmp_path, monkeypatch):
-    import zssr.cli as cli
-    from zssr.engine import ZSSR
+    from zssr import ZSSR
+    from zssr.batch import SIGNALS
 
     real_run = ZSSR.run
 
     def run(self, image, scale, kernel=None, progress=None):
         try:  # SIGTERM lands inside a library that catches every exception
-            cli._SIGNALS.handler(signal.SIGTERM, None)
+            SIGNALS.handler(signal.SIGTERM, None)
         except KeyboardInterrupt:
             pass
         return real_run(self, image, scale, kernel, progress=progress)
@@ -216,17 +216,17 @@ def test_a_swallowed_interrupt_still_stops_the_batch(tmp_path, monkeypatch):
 
 def test_a_signal_waits_for_the_next_progress_event_and_a_second_one_stops_at_once(
         tmp_path, monkeypatch):
-    import zssr.cli as cli
-    from zssr.engine import ZSSR
+    from zssr import ZSSR
+    from zssr.batch import SIGNALS
 
     real_run = ZSSR.run
     seen = {"ran_on": 0, "second_raised": False}
 
     def run(self, image, scale, kernel=None, progress=None):
-        cli._SIGNALS.handler(signal.SIGTERM, None)  # first: recorded, not raised here
+        SIGNALS.handler(signal.SIGTERM, None)  # first: recorded, not raised here
         seen["ran_on"] += 1
         try:
-            cli._SIGNALS.handler(signal.SIGTERM, None)
+            SIGNALS.handler(signal.SIGTERM, None)
         except KeyboardInterrupt:
             seen["second_raised"] = True
         return real_run(self, image, scale, kernel, progress=progress)
@@ -236,7 +236,7 @@ def test_a_signal_waits_for_the_next_progress_event_and_a_second_one_stops_at_on
     assert main([str(tmp_path / "in"), "-o", str(tmp_path / "out"), *TINY]) == 130
     assert seen == {"ran_on": 1, "second_raised": True}
     assert _written(tmp_path / "out") == []
-    assert signal.getsignal(signal.SIGINT) != cli._SIGNALS.handler  # handlers restored
+    assert signal.getsignal(signal.SIGINT) != SIGNALS.handler  # handlers restored
 
 
 def test_interrupted_batch_leaves_no_partial_file_and_resumes(tmp_path):

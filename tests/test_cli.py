@@ -42,54 +42,109 @@ def _value_for(field):
 def test_every_config_field_is_a_flag_that_reaches_the_config(field):
     flag, expected = _value_for(field)
     args = build_parser().parse_args(["x.png", *flag])
-    assert getattr(config_from_args(args), field.name) == expected
+    assert getattr(config_from_args(args).config, field.name) == expected
 
 
-def test_each_recipe_flag_has_its_own_whole_help_text():
-    helps = {a.dest: a.help for a in build_parser()._actions
-             if a.dest in {f.name for f in dataclasses.fields(ZSSRConfig)}}
-    assert len(helps) == len(dataclasses.fields(ZSSRConfig))
-    # Grouped docstring entries used to give two flags one text, and "e.g."/"i.e." cut it short.
-    assert len(set(helps.values())) == len(helps)
-    assert "x2 then x4" in helps["scale_steps"] and "fine-tunes" in helps["init_weights"]
+def _resolve(*argv):
+    return config_from_args(build_parser().parse_args(["x.png", *argv]))
+
+
+def test_each_recipe_flag_has_its_own_one_line_help():
+    fields = {f.name for f in dataclasses.fields(ZSSRConfig)}
+    helps = {a.dest: a.help for a in build_parser()._actions if a.dest in fields}
+    assert len(helps) == len(fields) and len(set(helps.values())) == len(helps)
+    assert "x2 then x4" in helps["scale_steps"] and "fine-tune" in helps["init_weights"]
     assert "(ideal: none)" in helps["scale_steps"] and '(ideal: "")' in helps["init_weights"]
-    assert "``" not in "".join(helps.values())
+    assert "``" not in "".join(helps.values()) and "\n" not in "".join(helps.values())
+
+
+def test_help_is_short_one_line_per_option_and_lists_choices(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert len(text.splitlines()) <= 100
+    for line in ("--lr-schedule {policy,cosine}", "--precision {auto,float32,mixed_bfloat16}",
+                 "--crop-geometry {official,inside}", "--max-iters INT"):
+        assert line in text
+    # each option's help on the line of the option itself (no essays, no wrapped paragraphs)
+    assert "(ideal: 3000)" in next(x for x in text.splitlines() if "--max-iters INT " in x)
+    assert " dB" not in text and "EPYC" not in text and "AVX" not in text
+
+
+def test_string_options_refuse_values_outside_their_choices(capsys):
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["x.png", "--lr-schedule", "linear"])
+    assert exc.value.code == 2 and "invalid choice: 'linear'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["x.png", "--back-projection-iters", "2,x"])
+    assert "'2,x' is not a comma-separated list of ints" in capsys.readouterr().err
 
 
 def test_each_image_gets_its_own_progress_state():
-    from zssr import cli
+    from types import SimpleNamespace
+
+    from zssr.progress import ProgressBars
 
     # A cache decorator once slipped onto the class: images with the same name shared bars.
-    assert cli._Progress("a.png", True) is not cli._Progress("a.png", True)
+    first, second = ProgressBars("a.png", True), ProgressBars("a.png", True)
+    assert first is not second
+    seen = []
+    counting = ProgressBars("a.png", True, on_event=lambda: seen.append(1))
+    counting(SimpleNamespace(phase="train", step=0, iteration=1, total=3))
+    assert seen == [1]
+    first.key = ("train", 0)
+    assert second.key is None  # one image's phase is not another's
+
+
+def test_core_messages_are_translated_into_flags():
+    from zssr.cli import to_flags
+
+    assert to_flags("tile_size must be >= 0") == "--tile-size must be >= 0"
+    assert to_flags("x.png exists; pass overwrite=True to replace it or skip_existing=True to "
+                    "keep it") == ("x.png exists; pass --overwrite to replace it or "
+                                   "--skip-existing to keep it")
+    assert to_flags("use precision='float32' here") == "use --precision float32 here"
+    assert to_flags("above max_pixels=1,000; raise max_pixels") == (
+        "above --max-pixels 1,000; raise --max-pixels")
+    assert to_flags("set allow_rotation=False") == "set --no-allow-rotation"
+    assert to_flags("choose another output_dir") == "choose another -o"
+    assert to_flags("depth must be >= 2") == "depth must be >= 2"  # plain words stay words
 
 
 def test_an_empty_list_flag_can_be_written_none():
-    args = build_parser().parse_args(["x.png", "--preset", "warm", "--scale-steps", "none"])
-    assert config_from_args(args).scale_steps == ()
+    assert _resolve("--preset", "warm", "--scale-steps", "none").config.scale_steps == ()
 
 
 def test_preset_and_overrides_combine():
-    args = build_parser().parse_args(["x.png", "--preset", "real", "--max-iters", "7"])
-    cfg = config_from_args(args)
-    assert cfg.noise_std == 0.0125 and cfg.max_iters == 7
+    resolved = _resolve("--preset", "real", "--max-iters", "7")
+    assert resolved.config.noise_std == 0.0125 and resolved.config.max_iters == 7
+    assert resolved.preset == "real" and resolved.kernel_safe == ()
+
+
+def test_config_from_args_leaves_the_namespace_alone():
+    args = build_parser().parse_args(["x.png", "--kernel", "k.mat"])
+    before = dict(vars(args))
+    resolved = config_from_args(args)
+    assert vars(args) == before and resolved.preset == "kernel"
 
 
 def test_a_given_kernel_turns_off_rotations_unless_asked_for():
-    args = build_parser().parse_args(["x.png", "--preset", "warm", "--kernel", "k.mat"])
-    cfg = config_from_args(args)
+    resolved = _resolve("--preset", "warm", "--kernel", "k.mat")
+    cfg = resolved.config
     assert not cfg.allow_rotation and not cfg.self_ensemble and cfg.init_weights == "warm"
     assert cfg.scale_steps == () and cfg.base_change_scales == ()  # one jump with a kernel
-    assert args.kernel_safe == ["allow_rotation", "base_change_scales", "scale_steps",
-                                "self_ensemble"]
-    args = build_parser().parse_args(["x.png", "--preset", "warm", "--kernel", "k.mat",
-                                      "--self-ensemble"])
-    cfg = config_from_args(args)
-    assert cfg.self_ensemble and not cfg.allow_rotation and "self_ensemble" not in args.kernel_safe
-    args = build_parser().parse_args(["x.png", "--preset", "gradual", "--kernel", "k.mat"])
-    assert config_from_args(args).gradual_step == 0 and "gradual_step" in args.kernel_safe
-    args = build_parser().parse_args(["x.png", "--preset", "warm"])
-    cfg = config_from_args(args)
-    assert cfg.allow_rotation and cfg.self_ensemble and args.kernel_safe == []
+    assert resolved.kernel_safe == ("allow_rotation", "base_change_scales", "scale_steps",
+                                    "self_ensemble")
+    resolved = _resolve("--preset", "warm", "--kernel", "k.mat", "--self-ensemble")
+    cfg = resolved.config
+    assert cfg.self_ensemble and not cfg.allow_rotation
+    assert "self_ensemble" not in resolved.kernel_safe
+    resolved = _resolve("--preset", "gradual", "--kernel", "k.mat")
+    assert resolved.config.gradual_step == 0 and "gradual_step" in resolved.kernel_safe
+    resolved = _resolve("--preset", "warm")
+    cfg = resolved.config
+    assert cfg.allow_rotation and cfg.self_ensemble and resolved.kernel_safe == ()
     assert cfg.scale_steps == (2.0, 4.0)
 
 
@@ -194,13 +249,14 @@ def test_estimated_kernel_end_to_end(tmp_path, natural_image):
 
 
 def test_real_flag_and_preset_conflict(image_file, tmp_path, capsys):
-    args = build_parser().parse_args(["x.png", "--real"])
-    assert config_from_args(args).noise_std == 0.0125
+    assert _resolve("--real").config.noise_std == 0.0125
     assert main([str(image_file), "--real", "--preset", "ideal", *TINY]) == 2
     assert "--real" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("content,message", [(None, "not found"), ("bad", "cannot read"),
+@pytest.mark.parametrize("content,message", [(None, "not found; give a .mat or .npy file, or "
+                                                    "--kernel bicubic"),
+                                             ("bad", "cannot read"),
                                              ("wrongkey", "no variable 'Kernel'"),
                                              ("zeros", "positive sum")])
 def test_bad_kernel_files_are_errors(image_file, tmp_path, capsys, content, message):
@@ -243,3 +299,12 @@ def test_one_bad_file_does_not_stop_the_others(image_file, tmp_path, capsys):
     assert code == 1
     assert (tmp_path / "o" / "pic_zssr_x2.png").exists()
     assert "broken.png" in capsys.readouterr().err
+
+
+def test_python_m_zssr_is_the_cli():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "zssr", "--version"], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.startswith("zssr ")

@@ -48,3 +48,76 @@ def test_to_dict_round_trip():
     cfg = preset("gradual")
     assert ZSSRConfig(**{k: tuple(v) if isinstance(v, list) else v
                          for k, v in cfg.to_dict().items()}) == cfg
+
+
+def test_every_field_has_a_one_line_help_and_string_fields_their_choices():
+    for f in dataclasses.fields(ZSSRConfig):
+        text = f.metadata.get("help", "")
+        assert text and "\n" not in text and len(text) <= 100, f.name
+        assert " dB" not in text and "AVX" not in text, f.name
+        if isinstance(f.default, str) and f.name != "init_weights":
+            assert f.default in f.metadata["choices"], f.name
+    # the choices are exactly what validation accepts
+    for f in dataclasses.fields(ZSSRConfig):
+        for choice in f.metadata.get("choices", ()):
+            preset("ideal", **{f.name: choice})
+    with pytest.raises(ValueError, match="precision"):
+        preset("ideal", precision="half")
+
+
+def test_class_and_preset_docstrings_hold_no_measurements():
+    from zssr.config import PRESETS
+
+    assert len(ZSSRConfig.__doc__.splitlines()) < 50
+    for make in PRESETS.values():
+        for word in (" dB", "seconds", "EPYC", "Xeon", "AVX", "AMX", "2026"):
+            assert word not in make.__doc__, (make.__name__, word)
+
+
+def _text(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value) if value else "none"
+    return str(value)
+
+
+@pytest.mark.parametrize("name", ["gradual", "warm", "real", "kernel"])
+def test_from_strings_round_trips_every_field(name):
+    cfg = preset(name)
+    items = [f"{k}={_text(getattr(cfg, k))}" for k in (f.name for f in dataclasses.fields(cfg))]
+    assert ZSSRConfig.from_strings(items) == cfg
+
+
+def test_parse_value_types_come_from_the_field():
+    from zssr.config import parse_overrides, parse_value
+
+    assert parse_value("back_projection_iters", "6,8,10") == (6, 8, 10)
+    assert parse_value("scale_steps", "2,4") == (2.0, 4.0)
+    assert isinstance(parse_value("scale_steps", "2")[0], float)
+    assert parse_value("base_change_scales", "none") == () == parse_value("scale_steps", "")
+    assert parse_value("allow_rotation", "False") is False
+    assert parse_value("self_ensemble", "1") is True
+    assert parse_value("max_iters", "7") == 7 and parse_value("noise_std", "0.5") == 0.5
+    assert parse_value("init_weights", "w.weights.h5") == "w.weights.h5"
+    for name, bad in (("max_iters", "1.5"), ("allow_rotation", "maybe"),
+                      ("back_projection_iters", "2.5"), ("nonsense", "1")):
+        with pytest.raises(ValueError, match=name):
+            parse_value(name, bad)
+    assert parse_overrides(["max_iters=5", "scale_steps=2"]) == {"max_iters": 5,
+                                                                 "scale_steps": (2.0,)}
+    with pytest.raises(ValueError, match="field=value"):
+        parse_overrides(["max_iters"])
+
+
+def test_kernel_safe_resets_all_but_the_kept_fields():
+    from zssr.config import KERNEL_SAFE, default_preset, kernel_safe
+
+    cfg, changed = kernel_safe(preset("warm"))
+    assert changed == ("allow_rotation", "base_change_scales", "scale_steps", "self_ensemble")
+    assert all(getattr(cfg, k) == v for k, v in KERNEL_SAFE.items())
+    cfg, changed = kernel_safe(preset("warm"), keep={"self_ensemble": True})
+    assert cfg.self_ensemble and "self_ensemble" not in changed
+    same = preset("kernel")
+    assert kernel_safe(same) == (same, ())
+    assert default_preset(True) == "kernel" and default_preset(False) == "ideal"

@@ -157,3 +157,9 @@ def test_sharpening_a_gaussian_divides_its_variances():
                                                                       abs=1e-6)
     with pytest.raises(ValueError, match="sharpen must be > 0"):
         sharpen_kernel(k, 0.0)
+
+
+def test_a_missing_kernel_file_is_named_in_api_terms(tmp_path):
+    with pytest.raises(KernelError, match="kernel='bicubic'") as exc:
+        load_kernel(tmp_path / "none.mat")
+    assert "--" not in str(exc.value)

@@ -2,6 +2,7 @@
 
 Every field of :class:`ZSSRConfig` is also a ``run_zssr.py`` flag (``max_iters`` is
 ``--max-iters``) and is written into each output's JSON sidecar, so a result can be reproduced.
+:func:`parse_overrides` reads ``field=value`` texts, for the CLI and the benchmark alike.
 The presets are the recipes of the official ZSSR configurations (Shocher et al., CVPR 2018).
 """
 
@@ -9,166 +10,112 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["ZSSRConfig", "PRESETS", "preset", "preset_names", "KERNEL_SAFE", "kernel_safe",
-           "default_preset"]
+           "default_preset", "parse_value", "parse_overrides"]
+
+
+def _field(default: Any, help: str, choices: tuple[str, ...] = ()) -> Any:
+    """A dataclass field with a one-line ``help`` (the CLI flag's help) and, for string options,
+    the accepted ``choices``."""
+    metadata: dict[str, Any] = {"help": help}
+    if choices:
+        metadata["choices"] = choices
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
 class ZSSRConfig:
-    """All knobs of one ZSSR run.
+    """All knobs of one ZSSR run; the defaults are the ``ideal`` preset.
+
+    Each field's one-line description is in its metadata (``dataclasses.fields(ZSSRConfig)``,
+    ``metadata["help"]``; string options also list their ``metadata["choices"]``), shown by
+    ``run_zssr.py --help``. The method behind them is described in ``docs/method.md``.
 
     Parameters
     ----------
-    max_iters : int
-        Upper bound on training iterations per scale step.
-    min_iters : int
-        Iterations that must pass after a learning-rate change before the next one may happen.
-    learning_rate : float
-        Initial Adam learning rate.
-    min_learning_rate : float
-        Training of a step stops once the rate falls below this (``policy``); the final rate of
-        the ``cosine`` schedule.
-    lr_schedule : str
-        ``"policy"``: the paper's rule below, driven by reconstruction tests, which also decides
-        when to stop. ``"cosine"``: the rate falls from ``learning_rate`` to
-        ``min_learning_rate`` along a half cosine over exactly ``max_iters`` iterations, with no
-        reconstruction tests (a fixed, predictable budget).
-    lr_change_ratio : float
-        The rate is divided by 10 when ``-lr_change_ratio * slope < std(slope)`` of a linear fit to
-        the recent reconstruction errors, i.e. when the error no longer falls significantly.
-    lr_check_every : int
-        Iterations between learning-rate policy checks.
-    lr_slope_range : int
-        Iterations covered by the linear fit (``lr_slope_range // test_every`` error samples).
-    test_every : int
-        Iterations between reconstruction tests (the input's own son through the network).
-    test_max_pixels : int
-        Inputs larger than this many pixels are tested on a fixed set of 256x256 crops spread
-        over the image (about this many pixels in all) instead of the whole image: the test only
-        has to track the error's trend for the learning-rate policy, and on a 1080p input the
-        whole-image test cost more than the training steps. 0 always tests the whole image.
-    depth : int
-        Convolution layers of the residual network (3x3 each; the paper's 8).
-    width : int
-        Channels of every convolution but the last (the paper's 64).
-    init_variance : float
-        Weights start as N(0, init_variance / fan_in): small, so the network starts near identity.
-    crop_size : int
-        HR-father crop side; smaller images use their whole extent (``inside``) or sit in a
-        black frame (``official``).
-    crop_geometry : str
-        ``"official"`` (``ideal``): the official code's fathers, always ``crop_size`` square
-        windows placed about the image centre, black wherever they fall outside the image (a
-        small or shrunk image sits in a black frame). ``"inside"`` (every other preset): crops
-        that stay inside the (scaled, rotated) image, smaller than ``crop_size`` when the image
-        is, with rotated corners filled by reflection. With ``ideal``, Set5 x2 scored 37.039 /
-        36.988 / 36.912 dB with the official windows (seeds 0-2, mean 36.980; the official
-        code's own run 37.04) against 36.937 / 36.807 / 36.981 inside (mean 36.908); on held-out
-        BSD200 training images inside crops scored higher (31.144 against 31.064, seed 1: 31.172
-        against 31.101), so only ``ideal``, the reproduction of the official recipe, uses the
-        official windows.
-    noise_std : float
-        Gaussian noise added to LR sons (0 for ideal inputs, ~0.0125 for real photos).
-    loss_weights : str
-        ``"uniform"``: the L1 loss averages all pixels of a father alike (the paper).
-        ``"gradient"``: each pixel's term is weighted by the image's local gradient magnitude
-        there (a 5x5 box sum, mean 1 over the image, zero within 3 pixels of its border; the map
-        is cropped and warped with the father), so that learning concentrates on edges, where
-        the kernel shows: the recipe of KernelGAN's ZSSR (Bell-Kligler et al., 2019), which
-        also trains on plain crops only (``leave_as_is_probability=1``). Measured with that, on
-        14 synthetic-kernel cases over BSD200 training images (400 iterations): 29.29 dB with
-        the sharpened estimates against 29.32 for ``kernel`` (true kernels 30.74 / 30.70), so no
-        preset uses it (``benchmarks/results/kernel_synthetic_zssr_kgz.md``).
-    leave_as_is_probability : float
-        Chance that a father is a plain crop of the input.
-    no_interpolate_probability : float
-        Chance that a father is a crop rotated by 90-degree steps and maybe mirrored (no
-        interpolation); the rest are interpolated affine crops.
-    min_scale : float
-        Smallest random downscale of an affine father, relative to the input.
-    scale_diff_sigma : float
-        Standard deviation of the difference between the two axis scales of an affine father.
-    shear_sigma : float
-        Standard deviation of the shear of an affine father.
-    allow_rotation : bool
-        Rotations and mirror flips in augmentation (off for kernels without symmetry).
-    self_ensemble : bool
-        Geometric self-ensemble at prediction (8 transforms, 4 for anisotropic scales).
-    back_projection_iters : tuple of int
-        Back-projection iterations per scale step; one value applies to every step, several
-        are spread over the steps (the official gradual recipe gives one per step).
-    gradual_step : float
-        0 for one jump. Otherwise the scale grows in steps of this size, one axis at a time, as in
-        the official gradual recipe (x2 with 0.5: 1x1.5, 1.5x1, 1.5x1.5, 1.5x2, 2x1.5, 2x2).
-    scale_steps : tuple of float
-        Explicit intermediate (isotropic) scales before the final one, e.g. (2,) runs x4 as
-        x2 then x4; earlier outputs become father sources. Overrides gradual_step when given.
-    base_change_scales : tuple of float
-        After a step (other than the last) reaching one of these (isotropic) scales, its output
-        becomes the input.
-    init_weights : str
-        Starting weights of the network: ``""`` draws them at random (the paper); a path to a
-        ``.weights.h5`` file of a network with the same depth and width (e.g. from
-        ``python -m zssr.pretrain``) starts from those, and training then fine-tunes them to the
-        image; ``"warm"`` names the shipped warm-start weights (:mod:`zssr.warm`). RGB weights
-        also serve gray images (exactly, as for a gray image copied to RGB).
-    init_net_for_each_step : bool
-        Re-initialise the network at every scale step instead of continuing from the last one.
-    back_project_to_input : bool
-        After base changes, also back-project the final output onto the original input (with
-        the bicubic kernel at the total scale), which the later steps otherwise never see.
-    precision : str
-        ``"float32"``, or ``"mixed_bfloat16"`` to run the convolutions in bfloat16 (weights and
-        the residual sum stay float32): about twice as fast where the CPU has AVX512-BF16 (or on
-        recent GPUs). ``"auto"`` (the default) picks ``"mixed_bfloat16"`` where bfloat16 is
-        native (a GPU, or a CPU with AVX512-BF16 or AMX) and ``"float32"`` elsewhere (emulated
-        bfloat16 is slower). On held-out BSD200 images `ideal` scored 31.163 dB in bfloat16
-        against 31.160 in float32.
-    tile_size : int
-        Large images go through the network in tiles of this side (plus a margin of ``depth``
-        pixels, so results equal an untiled pass); bounds memory. 0 disables tiling.
-    seed : int
+    max_iters, min_iters, learning_rate, min_learning_rate, lr_schedule
+        Training length and the learning-rate schedule.
+    lr_change_ratio, lr_check_every, lr_slope_range, test_every, test_max_pixels
+        The paper's learning-rate policy and its reconstruction tests.
+    depth, width, init_variance, init_weights, precision, tile_size
+        The network, its starting weights and how it computes.
+    crop_size, crop_geometry, noise_std, loss_weights
+        HR fathers, LR sons and the loss.
+    leave_as_is_probability, no_interpolate_probability, min_scale, scale_diff_sigma
+        How fathers are augmented.
+    shear_sigma, allow_rotation
+        Shear, rotations and mirror flips of the fathers.
+    self_ensemble, back_projection_iters, back_project_to_input
+        Prediction.
+    gradual_step, scale_steps, base_change_scales, init_net_for_each_step
+        The steps towards the target scale.
+    seed
         Seeds the sampler, the noise and the weight initialisation.
+
+    Raises
+    ------
+    ValueError
+        From ``__post_init__``, naming the field, when a value is out of range.
     """
 
-    max_iters: int = 3000
-    min_iters: int = 256
-    learning_rate: float = 1e-3
-    min_learning_rate: float = 9e-6
-    lr_schedule: str = "policy"
-    lr_change_ratio: float = 1.5
-    lr_check_every: int = 60
-    lr_slope_range: int = 256
-    test_every: int = 50
-    test_max_pixels: int = 262144
-    depth: int = 8
-    width: int = 64
-    init_variance: float = 0.1
-    crop_size: int = 128
-    crop_geometry: str = "official"
-    noise_std: float = 0.0
-    loss_weights: str = "uniform"
-    leave_as_is_probability: float = 0.05
-    no_interpolate_probability: float = 0.45
-    min_scale: float = 0.5
-    scale_diff_sigma: float = 0.25
-    shear_sigma: float = 0.1
-    allow_rotation: bool = True
-    self_ensemble: bool = True
-    back_projection_iters: tuple[int, ...] = (10,)
-    gradual_step: float = 0.0
-    scale_steps: tuple[float, ...] = ()
-    base_change_scales: tuple[float, ...] = ()
-    init_weights: str = ""
-    init_net_for_each_step: bool = False
-    back_project_to_input: bool = True
-    precision: str = "auto"
-    tile_size: int = 512
-    seed: int = 0
+    max_iters: int = _field(3000, "upper bound on training iterations per scale step")
+    min_iters: int = _field(256, "iterations after a learning-rate change before the next one")
+    learning_rate: float = _field(1e-3, "initial Adam learning rate")
+    min_learning_rate: float = _field(
+        9e-6, "policy: stop once the rate falls below this; cosine: the final rate")
+    lr_schedule: str = _field(
+        "policy", "policy: the paper's rule, driven by reconstruction tests; cosine: a half "
+        "cosine over max_iters", ("policy", "cosine"))
+    lr_change_ratio: float = _field(
+        1.5, "divide the rate by 10 when -ratio * slope < std(slope) of the recent errors")
+    lr_check_every: int = _field(60, "iterations between learning-rate policy checks")
+    lr_slope_range: int = _field(256, "iterations covered by the linear fit to recent errors")
+    test_every: int = _field(50, "iterations between reconstruction tests")
+    test_max_pixels: int = _field(
+        262144, "larger inputs are tested on fixed crops of about this many pixels; 0: whole")
+    depth: int = _field(8, "convolution layers of the residual network (3x3 each)")
+    width: int = _field(64, "channels of every convolution but the last")
+    init_variance: float = _field(0.1, "weights start as N(0, init_variance / fan_in)")
+    crop_size: int = _field(128, "HR-father crop side")
+    crop_geometry: str = _field(
+        "official", "official: the official code's centred windows, black outside the image; "
+        "inside: in-image crops", ("official", "inside"))
+    noise_std: float = _field(0.0, "Gaussian noise added to LR sons")
+    loss_weights: str = _field(
+        "uniform", "uniform: plain L1; gradient: L1 weighted by the local gradient magnitude",
+        ("uniform", "gradient"))
+    leave_as_is_probability: float = _field(0.05, "chance that a father is a plain crop")
+    no_interpolate_probability: float = _field(
+        0.45, "chance that a father is a crop turned by quarter turns, maybe mirrored")
+    min_scale: float = _field(0.5, "smallest random downscale of an affine father")
+    scale_diff_sigma: float = _field(
+        0.25, "std of the difference between an affine father's two axis scales")
+    shear_sigma: float = _field(0.1, "std of the shear of an affine father")
+    allow_rotation: bool = _field(True, "rotations and mirror flips in augmentation")
+    self_ensemble: bool = _field(True, "geometric self-ensemble at prediction")
+    back_projection_iters: tuple[int, ...] = _field(
+        (10,), "back-projection iterations per scale step (one value, or one per step)")
+    gradual_step: float = _field(
+        0.0, "0: one jump; else grow the scale in steps of this size, one axis at a time")
+    scale_steps: tuple[float, ...] = _field(
+        (), "explicit intermediate scales, e.g. 2 runs x4 as x2 then x4 (overrides gradual_step)")
+    base_change_scales: tuple[float, ...] = _field(
+        (), "after a step reaching one of these scales, its output becomes the input")
+    init_weights: str = _field(
+        "", "starting weights: empty for random, a .weights.h5 path to fine-tune, or warm")
+    init_net_for_each_step: bool = _field(
+        False, "re-initialise the network at every scale step")
+    back_project_to_input: bool = _field(
+        True, "after base changes, also back-project the output onto the original input")
+    precision: str = _field(
+        "auto", "compute precision; auto picks mixed_bfloat16 where bfloat16 is native",
+        ("auto", "float32", "mixed_bfloat16"))
+    tile_size: int = _field(512, "tile side for large images at prediction; 0: no tiling")
+    seed: int = _field(0, "seeds the sampler, the noise and the weight initialisation")
 
     def __post_init__(self) -> None:
         def need(ok: bool, message: str) -> None:
@@ -228,6 +175,76 @@ class ZSSRConfig:
         items = dataclasses.asdict(self).items()
         return {k: list(v) if isinstance(v, tuple) else v for k, v in items}
 
+    @classmethod
+    def from_strings(cls, items: Iterable[str], *, base: ZSSRConfig | None = None) -> ZSSRConfig:
+        """``base`` (default: ``ZSSRConfig()``) with ``"field=value"`` overrides applied.
+
+        Examples
+        --------
+        >>> ZSSRConfig.from_strings(["max_iters=500", "scale_steps=2,4"]).scale_steps
+        (2.0, 4.0)
+        """
+        return (base or cls()).replace(**parse_overrides(items))
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_value(name: str, text: str) -> Any:
+    """The value of config field ``name`` written as text, typed by the field.
+
+    Bools take ``true``/``false`` (also ``1``/``0``, ``yes``/``no``, ``on``/``off``); tuples
+    take comma-separated numbers (ints for ``back_projection_iters``, as its type says, floats
+    otherwise), ``none`` or an empty text for an empty tuple; the other fields take their own
+    type (``int``, ``float``, ``str``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown field or a text that is not a value of the field's type; the message
+        starts with the field's name.
+    """
+    fields = {f.name: f for f in dataclasses.fields(ZSSRConfig)}
+    if name not in fields:
+        raise ValueError(f"{name}: not a ZSSRConfig field")
+    field = fields[name]
+    default = field.default
+    if isinstance(default, bool):
+        if text.strip().lower() in _TRUE + _FALSE:
+            return text.strip().lower() in _TRUE
+        raise ValueError(f"{name}: {text!r} is not true or false")
+    if isinstance(default, tuple):
+        if text.strip().lower() in ("", "none"):
+            return ()
+        kind = int if "int" in str(field.type) else float
+        try:
+            return tuple(kind(p) for p in text.split(",") if p.strip() != "")
+        except ValueError:
+            raise ValueError(f"{name}: {text!r} is not a comma-separated list of "
+                             f"{kind.__name__}s") from None
+    try:
+        return type(default)(text)
+    except ValueError:
+        raise ValueError(f"{name}: {text!r} is not a {type(default).__name__}") from None
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """``["max_iters=500", "scale_steps=2,4"]`` -> ``{"max_iters": 500, "scale_steps": (2.0,
+    4.0)}``, each value typed by :func:`parse_value`.
+
+    Raises
+    ------
+    ValueError
+        For an item that is not ``field=value`` with a ZSSRConfig field, or a bad value.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"{item!r}: expected field=value with a ZSSRConfig field")
+        out[name.strip()] = parse_value(name.strip(), value)
+    return out
+
 
 def _ideal() -> ZSSRConfig:
     """One jump to the target scale, bicubic kernel: the official ``X2_ONE_JUMP_IDEAL_CONF``,
@@ -237,17 +254,15 @@ def _ideal() -> ZSSRConfig:
 
 def _gradual() -> ZSSRConfig:
     """Gradual SR in 0.5 steps with growing back-projection: the official
-    ``X2_GRADUAL_IDEAL_CONF`` (the paper's Set5/Set14 numbers). About six times the cost of
-    ideal."""
+    ``X2_GRADUAL_IDEAL_CONF`` (the paper's Set5/Set14 recipe); several times the cost of
+    ``ideal``."""
     return ZSSRConfig(gradual_step=0.5, back_projection_iters=(6, 6, 8, 10, 10, 12),
                       crop_geometry="inside")
 
 
 def _stepwise() -> ZSSRConfig:
     """Large factors (x3, x4, x8): grow by x2 steps (2, 4, then the target), each later step
-    learning from the previous output (base change), then back-project onto the input. The best
-    zero-shot x4 recipe measured here (Set5 x4: 30.38 dB against 29.49 for one jump; ``warm``,
-    which starts from pretrained weights, reaches 31.09)."""
+    learning from the previous output (base change), then back-project onto the input."""
     return ZSSRConfig(scale_steps=(2.0, 4.0), base_change_scales=(2.0, 4.0),
                       crop_geometry="inside")
 
@@ -269,12 +284,7 @@ def _real() -> ZSSRConfig:
 
 def _fast() -> ZSSRConfig:
     """``ideal`` on a budget, from a random start (any kernel, any scale): a fixed cosine
-    schedule of 1000 iterations, no reconstruction tests, in-image crops. On held-out BSD200
-    images: -0.09 dB against ``ideal`` with in-image crops (500 iterations: -0.25). 2000
-    iterations on 64-pixel fathers cost a third less for the same held-out score but are fragile
-    on images with large flat areas (Set14 ppt3: 29.3-31.5 dB over three seeds against 31.8 for
-    this recipe), so fathers stay 128 px.
-    Measured in ``benchmarks/results/speed_*.md``."""
+    schedule of 1000 iterations, no reconstruction tests, in-image crops of 128 px."""
     return ZSSRConfig(max_iters=1000, lr_schedule="cosine", crop_geometry="inside")
 
 
@@ -282,17 +292,8 @@ def _warm() -> ZSSRConfig:
     """Start from the shipped warm-start weights (:mod:`zssr.warm`, trained across many images
     with the ZSSR sampler) and fine-tune them to the image: 200 iterations on 64-pixel fathers
     per step, cosine from 1e-3. The weights are for x2, so larger factors go by x2 steps with
-    base changes as in ``stepwise`` (x4 = x2 twice). For a given kernel run it like ``kernel``:
-    ``allow_rotation=False, self_ensemble=False, scale_steps=(), base_change_scales=()`` (the CLI
-    does so with a non-bicubic ``--kernel``).
-    Chosen on held-out training images, not on the benchmark sets (the earlier weights): BSD200
-    x2, against ``ideal`` with in-image crops (31.163 dB): 150 x 128 px +0.025 dB, 300 x 64 px
-    +0.025 in two thirds of the time (250: +0.014, 150: -0.025); x4: x2 steps +0.06 dB against
-    ``stepwise`` in 1/14 of the time, and +0.33 dB against one x4 jump. With today's weights, on
-    the four held-out BSD200 images of ``ideal``'s checks (``ideal`` with its official windows
-    31.064 dB, inside crops 31.144): 300 iterations 31.241, 250 31.237, 200 31.226, 150 31.195;
-    x4 300 25.552, 200 25.533. 200, the fewest within 0.02 dB of 300 at both scales, costs a
-    fifth less per image (2026-12-02)."""
+    base changes as in ``stepwise`` (x4 = x2 twice). For a given kernel run it like ``kernel``
+    (see :func:`kernel_safe`)."""
     return ZSSRConfig(init_weights="warm", max_iters=200, crop_size=64, lr_schedule="cosine",
                       learning_rate=1e-3, scale_steps=(2.0, 4.0), base_change_scales=(2.0, 4.0),
                       crop_geometry="inside")

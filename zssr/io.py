@@ -228,7 +228,7 @@ def atomic_write(path: Path, write: Callable[[str], None], overwrite: bool) -> N
     """
     if path.exists() and not overwrite:
         raise FileExistsError(
-            f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it"
+            f"{path} exists; pass overwrite=True to replace it"
         )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part" + path.suffix,
                                dir=path.parent)

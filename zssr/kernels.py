@@ -87,7 +87,7 @@ def load_kernel(path: str | os.PathLike) -> LoadedKernel:
     path = Path(path)
     if not path.is_file():
         raise KernelError(f"{path}: kernel file not found; give a .mat or .npy file, or "
-                          "--kernel bicubic")
+                          "kernel='bicubic'")
     suffix = path.suffix.lower()
     try:
         if suffix == ".mat":

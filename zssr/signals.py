@@ -1,12 +1,12 @@
 """Termination signals (SIGTERM, Ctrl-C's SIGINT) acted on at safe points.
 
 Raised wherever Python happens to be, a ``KeyboardInterrupt`` can land inside TensorFlow or an
-HDF5 or image write and leave the process hung, or inside a library that swallows it (a training
-process hung so about once in 15 runs). So while :attr:`DeferredSignals.deferring` is set, the
-first signal is only recorded and :meth:`DeferredSignals.check` raises it at the caller's next
-safe point (a training step boundary, a progress event, the next image); a second signal raises
-at once. The command-line front ends (``run_zssr.py`` and the training scripts) use it; the engine
-never installs handlers.
+HDF5 or image write and leave the process hung, or inside a library that swallows it. So while
+:attr:`DeferredSignals.deferring` is set, the first signal is only recorded and
+:meth:`DeferredSignals.check` raises it at the caller's next safe point (a training step
+boundary, a progress event, the next image); a second signal raises at once. The command-line
+front ends (``run_zssr.py`` and the training scripts) use it; the engine never installs
+handlers.
 """
 
 from __future__ import annotations
