@@ -22,7 +22,7 @@ test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q tests
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check zssr tests benchmarks examples run_zssr.py
+	$(BIN)/ruff check zssr tests benchmarks examples scripts run_zssr.py
 
 clean:
 	rm -rf demo_output .pytest_cache .ruff_cache build zssr.egg-info

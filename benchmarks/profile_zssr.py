@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from zssr import engine  # noqa: E402
+from zssr import ZSSR, engine, ensemble, pool  # noqa: E402
 from zssr.benchmark.cli import parse_sets  # noqa: E402
 from zssr.config import preset, preset_names  # noqa: E402
 from zssr.io import read_image, write_json  # noqa: E402
@@ -81,12 +81,16 @@ def main(argv: list[str] | None = None) -> int:
         image, name = _default_image()
 
     timers = Timers()
-    # The engine's module-level names are what its loop calls: wrap them there.
-    patches = {"sample_hr_father": "sampler", "father_to_son": "son (downscale)",
-               "interpolate_son": "son interpolation", "back_projection": "back-projection"}
-    saved = {n: getattr(engine, n) for n in patches}
-    saved_train, saved_predict = engine.ZSSR._train, engine.ZSSR._predict
-    saved_forward, saved_compile = engine.ZSSR._forward, engine.compile_network
+    # The module-level names the engine's loop calls are wrapped where they are looked up.
+    patches = {(engine, "sample_hr_father"): "sampler",
+               (engine, "father_to_son"): "son (downscale)",
+               (engine, "interpolate_son"): "son interpolation",
+               (engine, "back_projection"): "back-projection",
+               (ensemble, "back_projection"): "back-projection"}
+    saved = {key: getattr(*key) for key in patches}
+    Engine = engine.Engine
+    saved_fit, saved_predict, saved_forward = Engine.fit, Engine.predict, Engine._forward
+    saved_compile = pool.compile_network
 
     def compile_and_wrap(net, lr):
         model = saved_compile(net, lr)
@@ -94,16 +98,16 @@ def main(argv: list[str] | None = None) -> int:
         return model
 
     try:
-        for n, label in patches.items():
-            setattr(engine, n, timers.wrap(label, saved[n]))
-        engine.compile_network = compile_and_wrap
-        engine.ZSSR._train = timers.wrap("training (total)", saved_train)
+        for (module, attr), label in patches.items():
+            setattr(module, attr, timers.wrap(label, saved[(module, attr)]))
+        pool.compile_network = compile_and_wrap
+        Engine.fit = timers.wrap("training (total)", saved_fit)
 
         def forward(self, *a):
             label = "prediction forward" if timers.seconds.get("_in_predict") else "test forward"
             return timers.wrap(label, saved_forward)(self, *a)
 
-        engine.ZSSR._forward = forward
+        Engine._forward = forward
 
         def predict(self, *a, **k):
             timers.seconds["_in_predict"] = 1.0
@@ -112,15 +116,15 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 timers.seconds["_in_predict"] = 0.0
 
-        engine.ZSSR._predict = timers.wrap("prediction (total)", predict)
+        Engine.predict = timers.wrap("prediction (total)", predict)
         t0 = time.perf_counter()
-        result = engine.ZSSR(cfg).run(image, args.scale)
+        result = ZSSR(cfg).run(image, args.scale)
         total = time.perf_counter() - t0
     finally:
-        for n in patches:
-            setattr(engine, n, saved[n])
-        engine.ZSSR._train, engine.ZSSR._predict = saved_train, saved_predict
-        engine.ZSSR._forward, engine.compile_network = saved_forward, saved_compile
+        for (module, attr), value in saved.items():
+            setattr(module, attr, value)
+        Engine.fit, Engine.predict, Engine._forward = saved_fit, saved_predict, saved_forward
+        pool.compile_network = saved_compile
 
     timers.seconds.pop("_in_predict", None)
     train_total = timers.seconds["training (total)"]

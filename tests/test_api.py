@@ -31,9 +31,6 @@ def configs_run(monkeypatch):
 
 def test_the_public_names_are_the_facade():
     assert zssr.ZSSR is api.ZSSR and zssr.upscale is api.upscale
-    from zssr import engine
-
-    assert engine.ZSSR is api.ZSSR  # where the command line and benchmark still import it
 
 
 def test_upscale_runs_the_command_lines_recipe(small, configs_run):

@@ -1,14 +1,14 @@
 import numpy as np
 import pytest
 
-from zssr.resize import _cubic, downscale_with_kernel, imresize, output_shape_for
+from zssr.resize import cubic, downscale_with_kernel, imresize, output_shape_for
 
 from .conftest import shared_data_or_skip
 
 
 def test_cubic_kernel_known_values():
     x = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
-    np.testing.assert_allclose(_cubic(x), [1.0, 0.5625, 0.0, -0.0625, 0.0, 0.0])
+    np.testing.assert_allclose(cubic(x), [1.0, 0.5625, 0.0, -0.0625, 0.0, 0.0])
 
 
 def test_constant_image_stays_constant():

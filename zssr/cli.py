@@ -230,7 +230,7 @@ def _announce(args: argparse.Namespace, resolved: Resolved, ignored: int,
               say: Callable[..., None]) -> None:
     from .network import precision_warning
 
-    warning = precision_warning(resolved.config.precision)
+    warning = precision_warning(resolved.config.precision, "--precision {}")
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     if resolved.kernel_safe:

@@ -279,12 +279,3 @@ class Engine:
         return self_ensemble(upscale, lr_input, scale, step.kernel, transforms=transforms,
                              back_projection_iters=step.back_projection_iters,
                              on_member=on_member)
-
-
-def __getattr__(name: str):
-    # ZSSR and upscale lived here before the engine was made pure; the public front is zssr.api.
-    if name in ("ZSSR", "upscale"):
-        from . import api
-
-        return getattr(api, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -207,10 +207,10 @@ def random_gaussian_kernel(
 
 def bicubic_kernel(scale: int = 2) -> np.ndarray:
     """MATLAB's antialiased bicubic downscaling kernel for an integer ``scale`` (4*scale taps)."""
-    from .resize import _cubic
+    from .resize import cubic
 
     offsets = np.arange(4 * scale) - (4 * scale - 1) / 2.0
-    taps = _cubic(offsets / scale) / scale
+    taps = cubic(offsets / scale) / scale
     taps /= taps.sum()
     return np.outer(taps, taps)
 

@@ -73,7 +73,6 @@ def _linear(x: np.ndarray) -> np.ndarray:
     return (1.0 - ax) * (ax <= 1)
 
 
-_cubic = cubic  # the former name, which zssr.kernels imports
 _KERNELS = {"cubic": (cubic, 4.0), "linear": (_linear, 2.0)}
 
 

@@ -96,8 +96,8 @@ def load(name: str, scale: int, *, weights: str | Path | None = None) -> Any:
         if not path.exists():
             names = ", ".join(sorted(manifest())) or "none"
             raise FileNotFoundError(
-                f"no shipped weights for {name} x{scale} (shipped: {names}); train some with "
-                f"`python -m zssr.baselines.train --scale {scale} ...` and pass weights=PATH"
+                f"no shipped weights for {name} x{scale} (shipped: {names}); train some "
+                "(`python -m zssr.train edsr`) and pass weights=PATH"
             )
         if path.name not in manifest():
             raise ValueError(f"{path.name} is not listed in {WEIGHTS_DIR / 'manifest.json'}")

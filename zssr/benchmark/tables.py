@@ -78,8 +78,18 @@ def compare_markdown(meta: dict, table: dict) -> str:
 
 
 def write_figure(path: Path, samples: list[Sample], tables: list[dict]) -> None:
-    """The crop of every image from each method beside the ground truth, as a png."""
-    import matplotlib
+    """The crop of every image from each method beside the ground truth, as a png.
+
+    Raises
+    ------
+    ImportError
+        Without matplotlib (the ``bench`` extra), naming the install command.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("comparison figures need matplotlib: pip install 'zssr[bench]'"
+                          ) from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -330,79 +330,108 @@ def train_kernelgan(
     if cfg.ensemble < 1:
         raise ValueError(f"ensemble must be >= 1, got {cfg.ensemble}")
     image, _ = float_image(image)
-    chans = image.shape[2]
     seeds = [cfg.seed + 10007 * j for j in range(cfg.ensemble)]
     rngs = [np.random.default_rng(s) for s in seeds]
-    gens = [DeepLinearGenerator(cfg.g_structure, cfg.g_channels, 2, seed=s,
-                                name=f"generator_{j}") for j, s in enumerate(seeds)]
-    d_nets = [build_discriminator(chans, width=cfg.d_channels, layers=cfg.d_layers,
-                                  kernel=cfg.d_kernel, seed=s + 1000,
-                                  name=f"kernelgan_discriminator_{j}")
-              for j, s in enumerate(seeds)]
-
-    def inputs(size):
-        return [keras.Input((size, size, chans)) for _ in seeds]
-
-    d_size = (cfg.g_crop - gens[0].size) // gens[0].stride + 1  # the generator's output side
-    sampler = CropSampler(image, cfg.g_crop, d_size, 2, rngs[0])
-
-    # The generators are trained through the frozen discriminators; the discriminators on their
-    # own. Each member's loss only reaches its own weights, and Adam is element-wise, so one
-    # optimiser over all members trains each as if alone.
-    real_ins, fake_ins = inputs(d_size), inputs(d_size)
-    d_trainer = keras.Model(real_ins + fake_ins, [
-        ops.concatenate([d(r), d(f)], axis=0) for d, r, f in zip(d_nets, real_ins, fake_ins)])
-    d_trainer.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1),
-                      loss=["mean_absolute_error"] * len(seeds))
-    for d in d_nets:
-        d.trainable = False
-    g_ins = inputs(cfg.g_crop)
-    g_trainer = keras.Model(g_ins, [d(g(x)) for d, g, x in zip(d_nets, gens, g_ins)])
-    g_trainer.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, beta_1=cfg.beta1),
-                      loss=["mean_absolute_error"] * len(seeds))
-    p_ins = inputs(cfg.g_crop)
-    pair = keras.Model(p_ins, [t for g, x in zip(gens, p_ins) for t in _DownscalePair(g)(x)])
-    for g in gens:
-        g.lambdas["sum2one"].assign(cfg.lambda_sum2one)
-        g.lambdas["bicubic"].assign(cfg.lambda_bicubic)
-        g.lambdas["boundaries"].assign(cfg.lambda_boundaries)
-
-    d_out = d_size - (cfg.d_kernel - 1)
-    ones = np.ones((1, d_out, d_out, 1), np.float32)
-    labels_d = [np.concatenate([ones, np.zeros_like(ones)], axis=0)] * len(seeds)
-    labels_g = [ones] * len(seeds)
-    schedules = [_PriorSchedule(cfg, g) for g in gens]
+    nets = _Lockstep(cfg, image.shape[2], seeds)
+    sampler = CropSampler(image, cfg.g_crop, nets.d_size, 2, rngs[0])
+    nets.compile(cfg)
+    schedules = [_PriorSchedule(cfg, g) for g in nets.gens]
     lr = cfg.learning_rate
     for it in range(cfg.max_iters):
-        g_crops, d_crops = [], []
-        for rng in rngs:
-            g_crops.append((sampler.generator_crop(rng)[None] * 2.0 - 1.0).astype(np.float32))
-            d_crop = sampler.discriminator_crop(rng)[None]
-            d_crops.append(((d_crop + rng.standard_normal(d_crop.shape) / 255.0) * 2.0 - 1.0)
-                           .astype(np.float32))
-        for d in d_nets:
+        g_loss, d_loss, bic_mse = nets.train_step(*_draw_crops(sampler, rngs), rngs)
+        n = it + 1
+        if n % cfg.lr_decay_every == 0:
+            lr /= 10.0
+            nets.g_trainer.optimizer.learning_rate.assign(lr)
+            nets.d_trainer.optimizer.learning_rate.assign(lr)
+        for schedule, mse in zip(schedules, bic_mse):
+            schedule.step(n, mse)
+        if progress is not None:
+            progress(EstimateEvent(n, cfg.max_iters, g_loss, d_loss))
+    return [keras.ops.convert_to_numpy(g.kernel()).astype(np.float64) for g in nets.gens]
+
+
+def _draw_crops(sampler: CropSampler, rngs: list[np.random.Generator]
+                ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """One generator crop and one (noisy) discriminator crop per member, in [-1, 1]."""
+    g_crops, d_crops = [], []
+    for rng in rngs:
+        g_crops.append((sampler.generator_crop(rng)[None] * 2.0 - 1.0).astype(np.float32))
+        d_crop = sampler.discriminator_crop(rng)[None]
+        d_crops.append(((d_crop + rng.standard_normal(d_crop.shape) / 255.0) * 2.0 - 1.0)
+                       .astype(np.float32))
+    return g_crops, d_crops
+
+
+class _Lockstep:
+    """The members' generators and discriminators, and the three compiled calls that train
+    them all at once."""
+
+    def __init__(self, cfg: KernelGANConfig, chans: int, seeds: list[int]) -> None:
+        self.chans, self.n = chans, len(seeds)
+        self.gens = [DeepLinearGenerator(cfg.g_structure, cfg.g_channels, 2, seed=s,
+                                         name=f"generator_{j}") for j, s in enumerate(seeds)]
+        self.d_nets = [build_discriminator(chans, width=cfg.d_channels, layers=cfg.d_layers,
+                                           kernel=cfg.d_kernel, seed=s + 1000,
+                                           name=f"kernelgan_discriminator_{j}")
+                       for j, s in enumerate(seeds)]
+        # the generator's output side
+        self.d_size = (cfg.g_crop - self.gens[0].size) // self.gens[0].stride + 1
+
+    def _inputs(self, size: int) -> list:
+        return [keras.Input((size, size, self.chans)) for _ in range(self.n)]
+
+    def compile(self, cfg: KernelGANConfig) -> None:
+        """Build the trainers. The generators are trained through the frozen discriminators;
+        the discriminators on their own. Each member's loss only reaches its own weights, and
+        Adam is element-wise, so one optimiser over all members trains each as if alone."""
+        real_ins, fake_ins = self._inputs(self.d_size), self._inputs(self.d_size)
+        self.d_trainer = keras.Model(real_ins + fake_ins, [
+            ops.concatenate([d(r), d(f)], axis=0)
+            for d, r, f in zip(self.d_nets, real_ins, fake_ins)])
+        self.d_trainer.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate,
+                                                               beta_1=cfg.beta1),
+                               loss=["mean_absolute_error"] * self.n)
+        for d in self.d_nets:
             d.trainable = False
-        g_loss = float(np.atleast_1d(np.asarray(g_trainer.train_on_batch(g_crops, labels_g)))[0])
-        out = [np.asarray(a) for a in pair.predict_on_batch(g_crops)]
+        g_ins = self._inputs(cfg.g_crop)
+        self.g_trainer = keras.Model(g_ins, [d(g(x)) for d, g, x in
+                                             zip(self.d_nets, self.gens, g_ins)])
+        self.g_trainer.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate,
+                                                               beta_1=cfg.beta1),
+                               loss=["mean_absolute_error"] * self.n)
+        p_ins = self._inputs(cfg.g_crop)
+        self.pair = keras.Model(p_ins, [t for g, x in zip(self.gens, p_ins)
+                                        for t in _DownscalePair(g)(x)])
+        for g in self.gens:
+            g.lambdas["sum2one"].assign(cfg.lambda_sum2one)
+            g.lambdas["bicubic"].assign(cfg.lambda_bicubic)
+            g.lambdas["boundaries"].assign(cfg.lambda_boundaries)
+        d_out = self.d_size - (cfg.d_kernel - 1)
+        ones = np.ones((1, d_out, d_out, 1), np.float32)
+        self.labels_d = [np.concatenate([ones, np.zeros_like(ones)], axis=0)] * self.n
+        self.labels_g = [ones] * self.n
+
+    def train_step(self, g_crops: list[np.ndarray], d_crops: list[np.ndarray],
+                   rngs: list[np.random.Generator]) -> tuple[float, float, list[float]]:
+        """One iteration of every member: the generators, then the discriminators on the real
+        crops and the (noisy) generated ones. Returns the losses and each member's distance
+        to bicubic downscaling."""
+        for d in self.d_nets:
+            d.trainable = False
+        g_loss = float(np.atleast_1d(np.asarray(
+            self.g_trainer.train_on_batch(g_crops, self.labels_g)))[0])
+        out = [np.asarray(a) for a in self.pair.predict_on_batch(g_crops)]
         fakes, bic_mse = [], []
         for j, rng in enumerate(rngs):
             fake, bic = out[2 * j], out[2 * j + 1]
             bic_mse.append(float(np.mean((fake - bic) ** 2)))
             fakes.append(fake + rng.standard_normal(fake.shape).astype(np.float32) / 255.0)
-        for d in d_nets:
+        for d in self.d_nets:
             d.trainable = True
-        d_loss = float(np.atleast_1d(np.asarray(d_trainer.train_on_batch(
-            d_crops + fakes, labels_d)))[0])
-        n = it + 1
-        if n % cfg.lr_decay_every == 0:
-            lr /= 10.0
-            g_trainer.optimizer.learning_rate.assign(lr)
-            d_trainer.optimizer.learning_rate.assign(lr)
-        for schedule, mse in zip(schedules, bic_mse):
-            schedule.step(n, mse)
-        if progress is not None:
-            progress(EstimateEvent(n, cfg.max_iters, g_loss, d_loss))
-    return [keras.ops.convert_to_numpy(g.kernel()).astype(np.float64) for g in gens]
+        d_loss = float(np.atleast_1d(np.asarray(self.d_trainer.train_on_batch(
+            d_crops + fakes, self.labels_d)))[0])
+        return g_loss, d_loss, bic_mse
 
 
 class _PriorSchedule:
