@@ -54,7 +54,7 @@ def test_benchmark_warns_of_emulated_bfloat16_for_zssr_methods(tmp_path, natural
     root = tmp_path / "set"
     root.mkdir()
     iio.imwrite(root / "im0.png", (natural_image[:32, :32] * 255).round().astype(np.uint8))
-    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: False)
+    monkeypatch.setattr(network, "bfloat16_is_native", lambda: False)
     tiny = ["--dataset", str(root), "--scale", "2", "--max-iters", "2", "--set", "depth=2",
             "--set", "width=4", "--set", "crop_size=16", "--results-dir", str(tmp_path / "r")]
     assert main([*tiny, "--method", "zssr", "--set", "precision=mixed_bfloat16"]) == 0

@@ -200,7 +200,7 @@ def test_given_kernel_with_a_rotating_preset_says_what_it_turned_off(image_file,
 def test_emulated_bfloat16_is_warned_about_but_runs(image_file, tmp_path, capsys, monkeypatch):
     from zssr import network
 
-    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: False)
+    monkeypatch.setattr(network, "bfloat16_is_native", lambda: False)
     assert main([str(image_file), "--precision", "mixed_bfloat16", "-o", str(tmp_path),
                  *TINY]) == 0
     err = capsys.readouterr().err  # shown even with -q: it explains a slow run

@@ -237,7 +237,7 @@ def test_auto_precision_retrains_a_diverged_bfloat16_step_in_float32(small, monk
     import zssr.network as network
 
     reference = ZSSR(preset("ideal", **TINY, precision="float32", seed=3)).run(small, 2)
-    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: True)
+    monkeypatch.setattr(network, "bfloat16_is_native", lambda: True)
     calls = _diverge_once(monkeypatch)
     result = ZSSR(preset("ideal", **TINY, precision="auto", seed=3)).run(small, 2)
     assert calls == ["mixed_bfloat16", "float32"]

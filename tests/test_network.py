@@ -61,9 +61,9 @@ def test_auto_precision_follows_the_machine(monkeypatch):
 
     assert network.resolve_precision("float32") == "float32"
     assert network.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
-    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: False)
+    monkeypatch.setattr(network, "bfloat16_is_native", lambda: False)
     assert network.resolve_precision("auto") == "float32"
-    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: True)
+    monkeypatch.setattr(network, "bfloat16_is_native", lambda: True)
     assert network.resolve_precision("auto") == "mixed_bfloat16"
     net = network.build_network(3, depth=2, width=4, precision="auto")
     assert net.get_layer("conv0").compute_dtype == "bfloat16"
@@ -75,7 +75,7 @@ def test_auto_precision_follows_the_machine(monkeypatch):
 def test_emulated_bfloat16_is_warned_about(monkeypatch):
     from zssr import network
 
-    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: False)
+    monkeypatch.setattr(network, "bfloat16_is_native", lambda: False)
     message = network.precision_warning("mixed_bfloat16")
     assert message.startswith('precision="mixed_bfloat16": ') and "emulated" in message
     assert 'use precision="float32" or auto' in message and "--" not in message
@@ -83,7 +83,7 @@ def test_emulated_bfloat16_is_warned_about(monkeypatch):
     assert cli.startswith("--precision mixed_bfloat16: ") and "--precision float32 or" in cli
     assert network.precision_warning("float32") is None
     assert network.precision_warning("auto") is None  # auto never picks emulated bfloat16
-    monkeypatch.setattr(network, "_bfloat16_is_native", lambda: True)
+    monkeypatch.setattr(network, "bfloat16_is_native", lambda: True)
     assert network.precision_warning("mixed_bfloat16") is None
 
 

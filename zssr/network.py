@@ -15,7 +15,7 @@ from functools import lru_cache
 import keras
 import numpy as np
 
-__all__ = ["build_network", "compile_network", "compute_device", "forward",
+__all__ = ["bfloat16_is_native", "build_network", "compile_network", "compute_device", "forward",
            "load_initial_weights", "precision_of", "precision_warning", "read_initial_weights",
            "resolve_precision"]
 
@@ -49,7 +49,7 @@ def compute_device() -> str:
 
 
 @lru_cache(maxsize=1)
-def _bfloat16_is_native() -> bool:
+def bfloat16_is_native() -> bool:
     """Whether this machine runs bfloat16 convolutions natively: a GPU for the Keras backend, or
     a CPU with bfloat16 instructions (without them, oneDNN emulates bfloat16 and is slower)."""
     if _gpus():
@@ -79,7 +79,7 @@ def precision_warning(precision: str, flag: str = 'precision="{}"') -> str | Non
         How the message spells the option, ``{}`` standing for its value: by default the API's
         ``precision="{}"``; a command line passes its own spelling, e.g. ``"--precision {}"``.
     """
-    if precision != "mixed_bfloat16" or _bfloat16_is_native():
+    if precision != "mixed_bfloat16" or bfloat16_is_native():
         return None
     return (f"{flag.format('mixed_bfloat16')}: this machine has no GPU and its CPU has no "
             "bfloat16 instructions, so bfloat16 is emulated and runs many times slower than "
@@ -91,7 +91,7 @@ def resolve_precision(precision: str) -> str:
     ``"float32"``; other values are returned unchanged."""
     if precision != "auto":
         return precision
-    return "mixed_bfloat16" if _bfloat16_is_native() else "float32"
+    return "mixed_bfloat16" if bfloat16_is_native() else "float32"
 
 
 def build_network(
