@@ -39,7 +39,8 @@ def test_unnormalised_kernel_is_normalised_and_reported(tmp_path):
 @pytest.mark.parametrize("case,message", [
     ("missing", "not found"), ("suffix", "unknown kernel format"), ("garbage", "cannot read"),
     ("key", "no variable 'Kernel'"), ("nan", "NaN"), ("zeros", "positive sum"),
-    ("3d", "2-D"), ("text", "numeric"),
+    ("3d", "2-D"), ("text", "numeric"), ("negative", "sums to a negative number"),
+    ("cancelling", "sums to zero"),
 ])
 def test_every_invalid_file(tmp_path, case, message):
     path = tmp_path / ("k.txt" if case == "suffix" else "k.mat")
@@ -53,12 +54,18 @@ def test_every_invalid_file(tmp_path, case, message):
         savemat(path, {"Kernel": np.full((3, 3), np.nan)})
     elif case == "zeros":
         savemat(path, {"Kernel": np.zeros((3, 3))})
+    elif case == "negative":
+        savemat(path, {"Kernel": -np.ones((3, 3))})
+    elif case == "cancelling":
+        savemat(path, {"Kernel": np.array([[1.0, -1.0], [2.0, -2.0]])})
     elif case == "3d":
         savemat(path, {"Kernel": np.ones((3, 3, 2))})
     elif case == "text":
         savemat(path, {"Kernel": "abc"})
-    with pytest.raises(KernelError, match=message):
+    with pytest.raises(KernelError, match=message) as exc:
         load_kernel(path)
+    if case in ("negative", "cancelling"):  # not called all-zero when it is not
+        assert "all-zero" not in str(exc.value)
 
 
 def _blob(n=96, centre=(47.3, 45.8), sigma=5.0):

@@ -71,8 +71,9 @@ def validate_kernel(kernel: np.ndarray, *, name: str = "kernel") -> tuple[np.nda
         raise KernelError(f"{name}: kernel contains NaN or infinite values")
     total = float(array.sum())
     if total <= 0:
-        raise KernelError(f"{name}: kernel must have a positive sum (got {total:g}); "
-                          "an all-zero kernel blurs nothing into nothing")
+        what = ("is all zeros" if not array.any() else "sums to zero" if total == 0
+                else f"sums to a negative number ({total:g})")
+        raise KernelError(f"{name}: kernel must have a positive sum; it {what}")
     return array / total, total
 
 
