@@ -39,11 +39,27 @@ def test_upscale_runs_the_command_lines_recipe(small, configs_run):
     upscale(small, 2, kernel="bicubic")
     upscale(small, 2, kernel=kernel)
     upscale(small, 2, kernel=kernel, preset="fast")
-    ideal, bicubic, with_kernel, fast = configs_run
-    assert ideal == preset("ideal") == bicubic
-    assert with_kernel == kernel_safe(preset("kernel"))[0]
+    upscale(small, 2, preset="ideal")
+    default, bicubic, with_kernel, fast, ideal = configs_run
+    assert default == preset("warm") == bicubic  # the recommended preset, one name away
+    assert with_kernel == kernel_safe(preset("warm"))[0] and not with_kernel.allow_rotation
+    assert ideal == preset("ideal")
     assert fast == kernel_safe(preset("fast"))[0] and not fast.self_ensemble
     assert not fast.allow_rotation and fast.max_iters == preset("fast").max_iters
+
+
+def test_zssr_without_a_config_runs_the_recommended_preset(small, configs_run):
+    from zssr.config import RECOMMENDED
+
+    assert ZSSR().config == preset(RECOMMENDED) == preset("warm")
+    ZSSR().run(small, 2)
+    assert configs_run == [preset("warm")]
+
+
+@pytest.mark.parametrize("wrong", ["warm", {"max_iters": 3}, 7])
+def test_zssr_refuses_what_is_not_a_config(wrong):
+    with pytest.raises(TypeError, match=r"ZSSR\(zssr\.preset\('warm'\)\)"):
+        ZSSR(wrong)
 
 
 def test_an_explicit_config_is_used_as_given(small, configs_run):

@@ -79,3 +79,12 @@ def test_a_registered_method_is_run_by_evaluate(sample):
         assert row["note"] is None and row["psnr_y"] < 15
     finally:
         REGISTRY.pop("zeros", None)
+
+
+def test_the_benchmark_pins_its_own_presets_not_the_cli_default():
+    # The CLI's default moved to warm; the committed results were made with these.
+    from zssr.benchmark.methods import get
+
+    assert get("zssr").default_preset == "ideal"
+    assert get("zssr-gt").default_preset == get("zssr-estimated").default_preset == "kernel"
+    assert get("bicubic").default_preset is None

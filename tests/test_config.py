@@ -33,7 +33,8 @@ def test_frozen_and_overrides():
                                          ("min_scale", 1.5), ("noise_std", -1.0),
                                          ("learning_rate", float("nan")),
                                          ("back_projection_iters", (-1,)),
-                                         ("leave_as_is_probability", 0.8)])
+                                         ("leave_as_is_probability", 0.8),
+                                         ("seed", -1), ("tile_size", 3), ("tile_size", 15)])
 def test_invalid_values_are_rejected(field, value):
     with pytest.raises(ValueError, match=field.split("_")[0]):
         preset("ideal", **{field: value})
@@ -111,7 +112,7 @@ def test_parse_value_types_come_from_the_field():
 
 
 def test_kernel_safe_resets_all_but_the_kept_fields():
-    from zssr.config import KERNEL_SAFE, default_preset, kernel_safe
+    from zssr.config import KERNEL_SAFE, kernel_safe
 
     cfg, changed = kernel_safe(preset("warm"))
     assert changed == ("allow_rotation", "base_change_scales", "scale_steps", "self_ensemble")
@@ -120,4 +121,17 @@ def test_kernel_safe_resets_all_but_the_kept_fields():
     assert cfg.self_ensemble and "self_ensemble" not in changed
     same = preset("kernel")
     assert kernel_safe(same) == (same, ())
-    assert default_preset(True) == "kernel" and default_preset(False) == "ideal"
+
+
+def test_the_default_preset_is_the_recommended_warm_for_any_kernel():
+    from zssr.config import RECOMMENDED, default_preset
+
+    assert RECOMMENDED == "warm"
+    assert default_preset(True) == default_preset(False) == RECOMMENDED
+
+
+def test_tiles_are_off_or_large_enough_to_hold_their_margins():
+    assert preset("ideal", tile_size=0).tile_size == 0
+    assert preset("ideal", tile_size=16).tile_size == 16
+    with pytest.raises(ValueError, match="tile_size must be 0 .* or >= 16"):
+        preset("ideal", tile_size=8)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .checks import float_image
-from .config import ZSSRConfig, default_preset, kernel_safe
+from .config import RECOMMENDED, ZSSRConfig, default_preset, kernel_safe
 from .config import preset as named_preset
 from .engine import Engine
 from .plan import KernelArg, total_scale
@@ -81,11 +81,20 @@ class ZSSR:
     Parameters
     ----------
     config : ZSSRConfig, optional
-        The recipe, used as given; defaults to the ``ideal`` preset.
+        The recipe, used as given; defaults to the recommended preset
+        (:data:`zssr.config.RECOMMENDED`, ``warm``). For a non-bicubic kernel pass its
+        kernel-safe form (:func:`zssr.config.kernel_safe`) or use :func:`upscale`, which does.
+
+    Raises
+    ------
+    TypeError
+        If ``config`` is not a :class:`ZSSRConfig` (a preset's name is one call away:
+        ``ZSSR(zssr.preset("warm"))``).
 
     Examples
     --------
     >>> from zssr import ZSSR, preset
+    >>> sr = ZSSR().upscale(image, scale=2)  # doctest: +SKIP
     >>> sr = ZSSR(preset("ideal", max_iters=200)).upscale(image, scale=2)  # doctest: +SKIP
 
     References
@@ -95,7 +104,13 @@ class ZSSR:
     """
 
     def __init__(self, config: ZSSRConfig | None = None) -> None:
-        self.config = config if config is not None else ZSSRConfig()
+        if config is None:
+            config = named_preset(RECOMMENDED)
+        if not isinstance(config, ZSSRConfig):
+            hint = repr(config) if isinstance(config, str) else "'warm'"
+            raise TypeError(f"ZSSR takes a ZSSRConfig, got {type(config).__name__}; for a "
+                            f"preset write ZSSR(zssr.preset({hint}))")
+        self.config = config
 
     def upscale(self, image: np.ndarray, scale: float | Sequence[float] = 2.0,
                 kernel: KernelArg = None, *, progress: Progress | None = None) -> np.ndarray:
@@ -159,10 +174,10 @@ def upscale(
     config : ZSSRConfig, optional
         The recipe, used exactly as given (no kernel adjustments).
     preset : str, optional
-        Without ``config``: the preset to run, by default ``"kernel"`` for a non-bicubic
-        ``kernel`` and ``"ideal"`` otherwise (:func:`zssr.config.default_preset`). With a
+        Without ``config``: the preset to run, by default the recommended ``"warm"``
+        (:func:`zssr.config.default_preset`; ``"ideal"`` is the paper's slower recipe). With a
         non-bicubic kernel it is made kernel-safe (:func:`zssr.config.kernel_safe`: one jump,
-        no rotations, no self-ensemble), as ``run_zssr.py --kernel`` does.
+        no rotations, no self-ensemble), as ``zssr --kernel`` does.
 
     Returns
     -------

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["ZSSRConfig", "PRESETS", "preset", "preset_names", "KERNEL_SAFE", "kernel_safe",
-           "default_preset", "parse_value", "parse_overrides"]
+           "RECOMMENDED", "default_preset", "parse_value", "parse_overrides", "MIN_TILE_SIZE"]
+
+#: The smallest tile side worth tiling with: each tile carries an overlap margin of
+#: ``depth + 1`` pixels on every side, so smaller tiles spend most of their work on margins
+#: (a 3-pixel tile computes about 50 times the pixels it keeps at the default depth).
+MIN_TILE_SIZE = 16
 
 
 def _field(default: Any, help: str, choices: tuple[str, ...] = ()) -> Any:
@@ -136,7 +141,10 @@ class ZSSRConfig:
              f"lr_schedule must be 'policy' or 'cosine', got {self.lr_schedule!r}")
         need(self.test_max_pixels >= 0,
              f"test_max_pixels must be >= 0 (0: whole image), got {self.test_max_pixels}")
-        need(self.tile_size >= 0, f"tile_size must be >= 0 (0: no tiling), got {self.tile_size}")
+        need(self.tile_size == 0 or self.tile_size >= MIN_TILE_SIZE,
+             f"tile_size must be 0 (no tiling) or >= {MIN_TILE_SIZE} (each tile carries a "
+             f"margin of depth + 1 pixels on every side), got {self.tile_size}")
+        need(self.seed >= 0, f"seed must be >= 0, got {self.seed}")
         need(self.min_iters >= 0, f"min_iters must be >= 0, got {self.min_iters}")
         need(self.lr_slope_range >= 2 * self.test_every,
              "lr_slope_range must cover at least two reconstruction tests (>= 2 * test_every)")
@@ -339,10 +347,21 @@ KERNEL_SAFE: dict[str, Any] = {"allow_rotation": False, "self_ensemble": False,
                                "gradual_step": 0.0, "scale_steps": (), "base_change_scales": ()}
 
 
+#: The recommended preset, run when none is named: the fastest recipe that is at least as good
+#: as ``ideal`` on the standard test sets (see ``benchmarks/README.md``).
+RECOMMENDED = "warm"
+
+
 def default_preset(kernel_given: bool) -> str:
-    """The preset used when none is named: ``kernel`` for a given or estimated kernel, else
-    ``ideal``."""
-    return "kernel" if kernel_given else "ideal"
+    """The preset used when none is named: :data:`RECOMMENDED` (``warm``), with or without a
+    given or estimated kernel.
+
+    With a kernel, callers run its kernel-safe form (:func:`kernel_safe`: one jump, no
+    rotations, no self-ensemble), as the command line and :func:`zssr.upscale` do. ``ideal``
+    stays one name away (``preset("ideal")``, ``--preset ideal``).
+    """
+    del kernel_given  # the same recipe either way; kernel_safe adapts it to a kernel
+    return RECOMMENDED
 
 
 def kernel_safe(config: ZSSRConfig, *, keep: Any = ()) -> tuple[ZSSRConfig, tuple[str, ...]]:
