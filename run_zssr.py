@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
-"""Zero-shot super-resolution of an image: ``python run_zssr.py img.png --scale 2``."""
+"""Alias of the ``zssr`` command in a checkout: ``python run_zssr.py img.png --scale 2``."""
 
-import sys
-
-from zssr.cli import main
+from zssr.cli import main_entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main_entry()

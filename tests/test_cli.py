@@ -8,8 +8,10 @@ import pytest
 from zssr import ZSSRConfig
 from zssr.cli import build_parser, config_from_args, main
 
+# A tiny network cannot start from the shipped weights of the default preset (warm): random.
 TINY = ["--max-iters", "3", "--depth", "3", "--width", "8", "--crop-size", "16",
-        "--test-every", "1", "--lr-slope-range", "2", "--back-projection-iters", "1", "-q"]
+        "--test-every", "1", "--lr-slope-range", "2", "--back-projection-iters", "1",
+        "--init-weights", "", "-q"]
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ def _value_for(field):
 @pytest.mark.parametrize("field", dataclasses.fields(ZSSRConfig), ids=lambda f: f.name)
 def test_every_config_field_is_a_flag_that_reaches_the_config(field):
     flag, expected = _value_for(field)
-    args = build_parser().parse_args(["x.png", *flag])
+    args = build_parser().parse_args(["x.png", "--preset", "ideal", *flag])
     assert getattr(config_from_args(args).config, field.name) == expected
 
 
@@ -126,7 +128,30 @@ def test_config_from_args_leaves_the_namespace_alone():
     args = build_parser().parse_args(["x.png", "--kernel", "k.mat"])
     before = dict(vars(args))
     resolved = config_from_args(args)
-    assert vars(args) == before and resolved.preset == "kernel"
+    assert vars(args) == before and resolved.preset == "warm"
+
+
+def test_a_tiny_network_without_a_random_start_is_refused_up_front(image_file, capsys,
+                                                                    monkeypatch):
+    _no_backend(monkeypatch)
+    assert main([str(image_file), "--depth", "3", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "--init-weights ''" in err and "--preset ideal" in err and len(err.splitlines()) == 1
+    assert _resolve("--depth", "3", "--init-weights", "").config.init_weights == ""
+    assert _resolve("--preset", "ideal", "--width", "8").config.width == 8
+
+
+def test_no_preset_runs_the_recommended_warm():
+    from zssr.config import kernel_safe, preset
+
+    plain = _resolve()
+    assert plain.preset == "warm" and plain.config == preset("warm")
+    with_kernel = _resolve("--kernel", "k.mat")
+    assert with_kernel.preset == "warm"
+    assert with_kernel.config == kernel_safe(preset("warm"))[0]
+    assert _resolve("--preset", "ideal").config == preset("ideal")
+    preset_help = next(a.help for a in build_parser()._actions if a.dest == "preset")
+    assert "default: warm" in preset_help
 
 
 def test_a_given_kernel_turns_off_rotations_unless_asked_for():
@@ -163,7 +188,7 @@ def test_writes_output_and_sidecar(image_file, tmp_path, capsys):
     gt = tmp_path / "gt.png"
     iio.imwrite(gt, np.zeros((32, 40, 3), np.uint8))
     code = main([str(image_file), "--scale", "2", "-o", str(out), "--seed", "3",
-                 "--gt", str(gt), *TINY])
+                 "--gt", str(gt), "--preset", "ideal", *TINY])
     assert code == 0
     png = out / "pic_zssr_x2.png"
     meta = json.loads((out / "pic_zssr_x2.json").read_text())
@@ -230,7 +255,8 @@ def test_estimated_kernel_end_to_end(tmp_path, natural_image):
     assert main([str(src), "--kernel", "estimated", "--estimate-iters", "4", "--scale", "4",
                  "-o", str(tmp_path / "o"), *TINY]) == 0
     meta = json.loads((tmp_path / "o" / "big_zssr_x4.json").read_text())
-    assert meta["kernel"] == "estimated (KernelGAN)" and meta["preset"] == "kernel"
+    assert meta["kernel"] == "estimated (KernelGAN)" and meta["preset"] == "warm"
+    assert meta["config"]["scale_steps"] == [] and not meta["config"]["allow_rotation"]
     assert set(meta["kernel_files"]) == {"x2", "x4"}
     k2 = load_kernel(tmp_path / "o" / "big_kernel_x2.mat").kernel
     k4 = load_kernel(tmp_path / "o" / "big_kernel_x4.mat").kernel
@@ -308,3 +334,155 @@ def test_python_m_zssr_is_the_cli():
     out = subprocess.run([sys.executable, "-m", "zssr", "--version"], capture_output=True,
                          text=True, check=True).stdout
     assert out.startswith("zssr ")
+
+
+def _usage_error(capsys, argv):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    return exc.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["x.png", "--scale", "0.5"], ["x.png", "--no-such-flag"], []],
+                         ids=["bad-scale", "unknown-flag", "no-input"])
+def test_a_usage_error_is_one_line_that_points_to_help(capsys, argv):
+    code, err = _usage_error(capsys, argv)
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("zssr: error: ") and err.rstrip().endswith("(see zssr --help)")
+
+
+def test_the_command_is_called_zssr(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert capsys.readouterr().out.startswith("usage: zssr ")
+
+
+def _no_backend(monkeypatch):
+    import zssr.cli
+
+    def fail(**_):
+        raise AssertionError("the backend was imported before the command line was checked")
+    monkeypatch.setattr(zssr.cli, "import_backend", fail)
+
+
+@pytest.mark.parametrize("flags,message", [(["--seed", "-1"], "seed must be >= 0"),
+                                           (["--tile-size", "3"], "--tile-size must be 0")])
+def test_bad_recipe_values_are_refused_up_front(image_file, tmp_path, capsys, monkeypatch, flags,
+                                                message):
+    _no_backend(monkeypatch)
+    assert main([str(image_file), "-o", str(tmp_path), *TINY, *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_a_missing_ground_truth_is_refused_before_training(image_file, tmp_path, capsys,
+                                                          monkeypatch):
+    _no_backend(monkeypatch)
+    assert main([str(image_file), "-o", str(tmp_path), "--gt", str(tmp_path / "no.png"),
+                 *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "--gt" in err and "no.png" in err and len(err.splitlines()) == 1, err
+    assert not list(tmp_path.glob("*_zssr_*"))
+
+
+def test_a_failed_file_is_reported_once(image_file, tmp_path, capsys):
+    broken = tmp_path / "broken.png"
+    broken.write_text("this is not a png")
+    loud = [a for a in TINY if a != "-q"]
+    assert main([str(broken), str(image_file), "-o", str(tmp_path / "o"), *loud]) == 1
+    err = capsys.readouterr().err
+    reason = next(x for x in err.splitlines() if x.startswith("error: ")).split(": ", 2)[-1]
+    assert err.count(reason) == 1, err
+    assert "failed" in err and "1 done, 0 skipped, 1 failed of 2" in err
+
+
+def _subprocess_env(**extra):
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    return dict(os.environ, PYTHONPATH=str(root), **extra)
+
+
+def test_an_unavailable_keras_backend_is_one_line_and_exit_2(image_file, tmp_path):
+    import subprocess
+    import sys
+
+    if importlib_util_find("jax"):
+        pytest.skip("jax is installed here, so KERAS_BACKEND=jax works")
+    done = subprocess.run([sys.executable, "-m", "zssr", str(image_file), "-o", str(tmp_path),
+                           *TINY], env=_subprocess_env(KERAS_BACKEND="jax"), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert len(done.stderr.splitlines()) == 1, done.stderr[-3000:]
+    assert "KERAS_BACKEND=jax" in done.stderr and "pip install jax" in done.stderr
+
+
+def importlib_util_find(name):
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def test_ctrl_c_while_keras_imports_is_one_line_and_exit_130(image_file, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # ZSSR_TEST_IMPORT_DELAY (a test seam of zssr.progress.import_backend) holds the import
+    # step open, so that the signal lands there and not in Python's start-up.
+    proc = subprocess.Popen([sys.executable, "-m", "zssr", str(image_file), "-o", str(tmp_path),
+                             *TINY], env=_subprocess_env(ZSSR_TEST_IMPORT_DELAY="60"),
+                            cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-3000:]
+    assert len(err.splitlines()) <= 2 and "Traceback" not in err, err[-3000:]
+
+
+def test_python_m_zssr_works_from_another_folder(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "zssr", "--version"], cwd=tmp_path,
+                          env=_subprocess_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("zssr "), done.stderr
+
+
+def test_main_entry_exits_with_mains_code(monkeypatch):
+    import zssr.cli
+
+    monkeypatch.setattr(zssr.cli, "main", lambda argv=None: 1)
+    with pytest.raises(SystemExit) as exc:
+        zssr.cli.main_entry()
+    assert exc.value.code == 1
+
+
+def test_the_wheel_installs_a_zssr_command(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    import shutil
+
+    # Built from a copy without the weights: quicker, and no build/ left in the checkout.
+    root, src = Path(__file__).resolve().parents[1], tmp_path / "src"
+    shutil.copytree(root / "zssr", src / "zssr",
+                    ignore=shutil.ignore_patterns("*.h5", "__pycache__"))
+    for name in ("pyproject.toml", "README.md", "requirements.txt"):
+        shutil.copy(root / name, src / name)
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
+                           str(tmp_path), str(src)], capture_output=True, text=True,
+                          timeout=600)
+    if done.returncode != 0 and ("connection" in done.stderr.lower()
+                                 or "no matching distribution" in done.stderr.lower()):
+        pytest.skip("building a wheel needs setuptools from the package index")
+    assert done.returncode == 0, done.stderr[-3000:]
+    wheel = next(tmp_path.glob("zssr-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".dist-info/entry_points.txt"))
+        text = zf.read(name).decode()
+    assert "[console_scripts]" in text and "zssr = zssr.cli:main_entry" in text

@@ -1,7 +1,5 @@
-"""``python -m zssr``: the command line of ``run_zssr.py`` (:mod:`zssr.cli`)."""
+"""``python -m zssr``: the ``zssr`` command (:mod:`zssr.cli`)."""
 
-import sys
+from .cli import main_entry
 
-from .cli import main
-
-sys.exit(main())
+main_entry()

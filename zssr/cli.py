@@ -1,8 +1,11 @@
-"""Command-line front end: ``python run_zssr.py IMAGE|DIR|GLOB ... --scale 2 [-o OUT]``.
+"""Command-line front end: ``zssr IMAGE|DIR|GLOB ... --scale 2 [-o OUT]`` (also
+``python -m zssr`` and ``python run_zssr.py``).
 
 Every ZSSRConfig field is a flag (``max_iters`` -> ``--max-iters``); flags not given keep the
-preset's value. Progress bars, messages, folders and exit codes live here, never in the engine.
-Exit codes: 0 all done (or skipped), 1 some image failed, 2 usage error, 130 interrupted.
+preset's value (by default the recommended ``warm``). Progress bars, messages, folders and exit
+codes live here and in :mod:`zssr.cli_jobs`, never in the engine. Exit codes: 0 all done (or
+skipped), 1 some image failed, 2 usage or environment error (a bad flag, a missing file, a Keras
+backend that cannot be imported), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,8 +15,6 @@ import dataclasses
 import math
 import re
 import sys
-import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +22,13 @@ from typing import Any
 
 from . import __version__, batch
 from .batch import SIGNALS, Job, ProcessingError, UsageError, format_scale
+from .cli_jobs import run_batch, summary
 from .config import ZSSRConfig, default_preset, kernel_safe, parse_value, preset, preset_names
-from .progress import ProgressBars, import_backend
+from .progress import BackendUnavailable, import_backend
 
-__all__ = ["main", "build_parser", "config_from_args", "Resolved", "resolve_preset",
-           "parse_scale", "to_flags", "UsageError", "ProcessingError", "format_scale"]
+__all__ = ["main", "main_entry", "build_parser", "config_from_args", "Resolved",
+           "resolve_preset", "parse_scale", "to_flags", "UsageError", "ProcessingError",
+           "format_scale"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -95,10 +98,17 @@ class _OneLineHelp(argparse.HelpFormatter):
         super().__init__(prog, max_help_position=40, width=160)
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line that points to ``--help`` (not the whole usage block)."""
+
+    def error(self, message: str) -> Any:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``run_zssr.py`` argument parser: the run's options, then one flag per config field."""
-    parser = argparse.ArgumentParser(
-        prog="run_zssr.py", usage="%(prog)s INPUT [INPUT ...] [--scale S] [options]",
+    """The ``zssr`` argument parser: the run's options, then one flag per config field."""
+    parser = _Parser(
+        prog="zssr", usage="%(prog)s INPUT [INPUT ...] [--scale S] [options]",
         formatter_class=_OneLineHelp,
         description="Zero-shot super-resolution (ZSSR, Shocher et al. CVPR 2018): trains a small "
                     "network on each input image alone, then upscales it.",
@@ -114,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--kernel", default="bicubic",
         help="input's downscaling kernel: bicubic, a .mat/.npy file, or estimated (KernelGAN)")
     add("--preset", default=None, choices=preset_names(),
-        help="named recipe (default: ideal; kernel with a given or estimated kernel)")
+        help="named recipe (default: warm, kernel-safe with a given or estimated kernel)")
     add("--real", action="store_true", help="real photo: same as --preset real")
     add("--estimate-iters", type=int, default=None, metavar="N",
         help="KernelGAN iterations for --kernel estimated (default: 1500)")
@@ -195,6 +205,12 @@ def config_from_args(args: argparse.Namespace) -> Resolved:
         config = preset(name, **overrides)
     except (ValueError, TypeError) as exc:
         raise UsageError(to_flags(str(exc))) from None
+    start = preset(name)
+    if start.init_weights and not overrides.keys().isdisjoint({"depth", "width"}) \
+            and "init_weights" not in overrides:
+        raise UsageError(f"preset {name} starts from shipped weights of a depth-{start.depth}, "
+                         f"width-{start.width} network; with --depth or --width also give "
+                         "--init-weights '' (a random start) or --preset ideal")
     changed: tuple[str, ...] = ()
     if args.kernel != "bicubic":
         config, changed = kernel_safe(config, keep=overrides)
@@ -212,9 +228,17 @@ def _prepare(args: argparse.Namespace) -> tuple[Resolved, Any, dict, list[Job], 
         raise UsageError("--max-pixels must be >= 1")
     if resolved.config.init_weights:
         batch.check_init_weights(resolved.config.init_weights)
+    _preflight(args, jobs)
+    return resolved, kernel, kernel_info, jobs, ignored
+
+
+def _preflight(args: argparse.Namespace, jobs: list[Job]) -> None:
+    """What must hold before any training: the output folder is writable, the ground truth
+    exists. (The single call site for ``batch.preflight`` once it exists.)"""
     if args.output_dir:
         batch.check_writable(Path(args.output_dir))
-    return resolved, kernel, kernel_info, jobs, ignored
+    if args.gt and not Path(args.gt).is_file():
+        raise UsageError(f"--gt {args.gt}: no such file")
 
 
 def _estimate_options(args: argparse.Namespace) -> Any:
@@ -242,75 +266,6 @@ def _announce(args: argparse.Namespace, resolved: Resolved, ignored: int,
         say(f"note: ignored {ignored} earlier zssr output(s) (*_zssr_x*) found in input folders")
 
 
-def _run_one(job: Job, args: argparse.Namespace, run: dict[str, Any], position: int) -> str:
-    """Process one job; returns its line of the summary."""
-    progress = ProgressBars(job.path.name, args.quiet, position, on_event=SIGNALS.check)
-    note = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
-    record = batch.process(job, progress=progress, note=note, **run["process"])
-    line = f"{record['output']} ({record['iterations']} it)"
-    if record["metrics"]:
-        line += (f" PSNR-Y {record['metrics']['psnr_y']:.2f} dB, "
-                 f"SSIM-Y {record['metrics']['ssim_y']:.4f}")
-    return line
-
-
-def _outcome(job: Job, args: argparse.Namespace, run: dict[str, Any],
-             position: int) -> tuple[str, Job, str, float]:
-    """One job's (status, job, note, seconds); :class:`UsageError` stops the batch."""
-    t0 = time.perf_counter()
-    out_dir, clashes = run["out_dir"], run["clashes"]
-    if job in clashes:
-        name = batch.output_paths(job, out_dir, args.scale, "")[0].name
-        message = (f"{job.path}: its output {name}.* would also be the output of "
-                   f"{clashes[job].path}; rename one of them or run them with different -o "
-                   "folders")
-        print(f"error: {message}", file=sys.stderr)
-        return "failed", job, message, 0.0
-    if args.skip_existing and batch.existing_output(job, out_dir, args.scale) is not None:
-        return "skipped", job, "output exists", 0.0
-    try:
-        return "ok", job, _run_one(job, args, run, position), time.perf_counter() - t0
-    except (UsageError, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # one bad file must not stop the others
-        if args.debug:
-            traceback.print_exc()
-        message = to_flags(str(exc))
-        if not message.startswith(str(job.path)):
-            message = f"{job.path}: {message}"
-        print(f"error: {message}", file=sys.stderr)
-        return "failed", job, message, time.perf_counter() - t0
-
-
-def _run_batch(jobs: list[Job], args: argparse.Namespace, run: dict[str, Any],
-               outcomes: list) -> None:
-    overall = None
-    if len(jobs) > 1 and not args.quiet:
-        from tqdm import tqdm
-
-        overall = tqdm(total=len(jobs), desc="images", unit="img", position=0,
-                       dynamic_ncols=True, file=sys.stderr)
-    try:
-        for job in jobs:
-            SIGNALS.check()
-            outcomes.append(_outcome(job, args, run, 1 if overall is not None else 0))
-            if overall is not None:
-                overall.update(1)
-    finally:
-        if overall is not None:
-            overall.close()
-
-
-def _summary(jobs: list[Job], outcomes: list, say: Callable[..., None]) -> int:
-    for status, job, note, seconds in outcomes:
-        say(f"{status:8s} {job.path}  {note}" + (f"  [{seconds:.1f} s]" if seconds else ""))
-    count = {s: sum(1 for o in outcomes if o[0] == s) for s in ("ok", "skipped", "failed")}
-    if len(jobs) > 1:
-        say(f"{count['ok']} done, {count['skipped']} skipped, {count['failed']} failed of "
-            f"{len(jobs)}")
-    return EXIT_FAILED if count["failed"] else EXIT_OK
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 1 an image failed, 2 usage, 130 interrupted)."""
     args = build_parser().parse_args(argv)
@@ -320,19 +275,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {to_flags(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    import_backend(quiet=not args.debug)
+    try:
+        import_backend(quiet=not args.debug)
+    except BackendUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:  # Keras takes seconds to import: a common moment for Ctrl-C
+        print("interrupted while starting; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     _announce(args, resolved, ignored, say)
     out_dir = Path(args.output_dir) if args.output_dir else None
     process = dict(config=resolved.config, preset=resolved.preset, scale=args.scale,
                    kernel=kernel, kernel_info=kernel_info, out_dir=out_dir,
                    overwrite=args.overwrite, max_pixels=args.max_pixels, gt=args.gt)
-    run = {"process": process, "out_dir": out_dir,
+    run = {"process": process, "out_dir": out_dir, "to_flags": to_flags,
            "clashes": batch.output_clashes(jobs, out_dir, args.scale)}
     outcomes: list[tuple[str, Job, str, float]] = []
     restore_signals = SIGNALS.install()
     try:
         process["estimate"] = _estimate_options(args)
-        _run_batch(jobs, args, run, outcomes)
+        run_batch(jobs, args, run, outcomes)
     except UsageError as exc:
         print(f"error: {to_flags(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -343,8 +305,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     finally:
         restore_signals()
-    return _summary(jobs, outcomes, say)
+    return EXIT_FAILED if summary(jobs, outcomes, say) else EXIT_OK
+
+
+def main_entry() -> None:
+    """The ``zssr`` console script: :func:`main`'s return value becomes the exit code."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main_entry()
