@@ -56,7 +56,9 @@ def test_each_recipe_flag_has_its_own_one_line_help():
     helps = {a.dest: a.help for a in build_parser()._actions if a.dest in fields}
     assert len(helps) == len(fields) and len(set(helps.values())) == len(helps)
     assert "x2 then x4" in helps["scale_steps"] and "fine-tune" in helps["init_weights"]
-    assert "(ideal: none)" in helps["scale_steps"] and '(ideal: "")' in helps["init_weights"]
+    # each shows the value a run without --preset uses (the recommended warm)
+    assert "(warm: 2,4)" in helps["scale_steps"] and "(warm: warm)" in helps["init_weights"]
+    assert '(warm: "")' not in helps["init_weights"]
     assert "``" not in "".join(helps.values()) and "\n" not in "".join(helps.values())
 
 
@@ -70,7 +72,7 @@ def test_help_is_short_one_line_per_option_and_lists_choices(capsys):
                  "--crop-geometry {official,inside}", "--max-iters INT"):
         assert line in text
     # each option's help on the line of the option itself (no essays, no wrapped paragraphs)
-    assert "(ideal: 3000)" in next(x for x in text.splitlines() if "--max-iters INT " in x)
+    assert "(warm: 200)" in next(x for x in text.splitlines() if "--max-iters INT " in x)
     assert " dB" not in text and "EPYC" not in text and "AVX" not in text
 
 
@@ -461,12 +463,11 @@ def test_main_entry_exits_with_mains_code(monkeypatch):
 
 
 def test_the_wheel_installs_a_zssr_command(tmp_path):
+    import shutil
     import subprocess
     import sys
     import zipfile
     from pathlib import Path
-
-    import shutil
 
     # Built from a copy without the weights: quicker, and no build/ left in the checkout.
     root, src = Path(__file__).resolve().parents[1], tmp_path / "src"

@@ -23,7 +23,15 @@ from typing import Any
 from . import __version__, batch
 from .batch import SIGNALS, Job, ProcessingError, UsageError, format_scale
 from .cli_jobs import run_batch, summary
-from .config import ZSSRConfig, default_preset, kernel_safe, parse_value, preset, preset_names
+from .config import (
+    RECOMMENDED,
+    ZSSRConfig,
+    default_preset,
+    kernel_safe,
+    parse_value,
+    preset,
+    preset_names,
+)
 from .progress import BackendUnavailable, import_backend
 
 __all__ = ["main", "main_entry", "build_parser", "config_from_args", "Resolved",
@@ -75,11 +83,11 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "recipe (ZSSRConfig fields; each overrides the preset's value)"
     )
-    defaults = ZSSRConfig()
+    defaults = preset(RECOMMENDED)  # what a run without --preset starts from
     for f in dataclasses.fields(ZSSRConfig):
         flag = "--" + f.name.replace("_", "-")
         default = getattr(defaults, f.name)
-        help_text = f.metadata["help"].replace("%", "%%") + f" (ideal: {_show(default)})"
+        help_text = f.metadata["help"].replace("%", "%%") + f" ({RECOMMENDED}: {_show(default)})"
         if isinstance(default, bool):
             group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                                default=None, help=help_text)
@@ -114,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "network on each input image alone, then upscales it.",
         epilog="Each output <stem>_zssr_x<scale>.png (.tif for float inputs) gets a .json "
                "sidecar (config, seed, timings, provenance, metrics). Exit codes: 0 ok, 1 an "
-               "image failed (the others are still done), 2 usage error, 130 interrupted.",
+               "image failed (the others are still done), 2 usage or environment error, 130 "
+               "interrupted.",
     )
     add = parser.add_argument
     add("inputs", nargs="+", metavar="INPUT",
