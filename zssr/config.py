@@ -1,6 +1,6 @@
 """Configuration: one frozen dataclass, named presets, fields equal to the CLI flags.
 
-Every field of :class:`ZSSRConfig` is also a ``run_zssr.py`` flag (``max_iters`` is
+Every field of :class:`ZSSRConfig` is also a ``zssr`` command flag (``max_iters`` is
 ``--max-iters``) and is written into each output's JSON sidecar, so a result can be reproduced.
 :func:`parse_overrides` reads ``field=value`` texts, for the CLI and the benchmark alike.
 The presets are the recipes of the official ZSSR configurations (Shocher et al., CVPR 2018).
@@ -34,11 +34,12 @@ def _field(default: Any, help: str, choices: tuple[str, ...] = ()) -> Any:
 
 @dataclass(frozen=True)
 class ZSSRConfig:
-    """All knobs of one ZSSR run; the defaults are the ``ideal`` preset.
+    """All knobs of one ZSSR run; the defaults are the ``ideal`` preset (the recommended one,
+    run when none is named, is :data:`RECOMMENDED`).
 
     Each field's one-line description is in its metadata (``dataclasses.fields(ZSSRConfig)``,
     ``metadata["help"]``; string options also list their ``metadata["choices"]``), shown by
-    ``run_zssr.py --help``. The method behind them is described in ``docs/method.md``.
+    ``zssr --help``. The method behind them is described in ``docs/method.md``.
 
     Parameters
     ----------
