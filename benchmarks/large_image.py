@@ -94,7 +94,7 @@ def main() -> int:
         for i in range(args.repeats):
             out = Path(tmp) / f"out{i}"
             cmd = [sys.executable, str(ROOT / "run_zssr.py"), str(inp), "--scale", "2", "-o",
-                   str(out), "-q"]
+                   str(out), "-q", "--preset", "ideal"]
             if args.max_iters:
                 cmd += ["--max-iters", str(args.max_iters)]
             seconds, rss = child_run(cmd)

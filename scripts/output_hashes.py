@@ -25,7 +25,7 @@ RUNS = {
     "ideal": ["--preset", "ideal", "--max-iters", "40"],
     "gradual": ["--preset", "gradual", "--max-iters", "15"],
     "warm": ["--preset", "warm"],
-    "kernel": ["--kernel", "{kernel}", "--max-iters", "40"],
+    "kernel": ["--preset", "kernel", "--kernel", "{kernel}", "--max-iters", "40"],
 }
 
 
