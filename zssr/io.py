@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +41,8 @@ __all__ = [
     "read_image",
     "write_image",
     "write_json",
+    "atomic_write",
+    "temporary_name",
     "to_dtype",
     "output_suffix",
 ]
@@ -217,24 +219,59 @@ def output_suffix(info: ImageInfo) -> str:
     return ".tif" if info.dtype == "float32" else ".png"
 
 
+def temporary_name(name: str, token: str) -> str:
+    """The hidden temporary name that :func:`atomic_write` uses for a final file ``name``.
+
+    ``"." + token + "." + stem + suffix``, the stem cut so that the result is never longer (in
+    bytes, as the file system counts) than ``name``: a name that fits the folder's limit
+    (``NAME_MAX``, usually 255 bytes) still fits while it is being written. Only a name shorter
+    than the token itself gets a longer (and still short) temporary name. The suffix is kept,
+    as writers such as ``keras.Model.save`` choose the format by it.
+    """
+    path = Path(name)
+    stem, suffix = path.stem, path.suffix
+    head = f".{token}."
+    room = len(os.fsencode(name)) - len(os.fsencode(head + suffix))
+    while stem and len(os.fsencode(stem)) > room:
+        stem = stem[:-1]
+    return head + stem + suffix if stem else f".{token}{suffix}"
+
+
+def _create_temporary(path: Path) -> Path:
+    """Create an empty hidden file next to ``path`` that no one else has, with mode 0666 less
+    the umask (as any other writer would; ``mkstemp`` would give 0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = path.with_name(temporary_name(path.name, secrets.token_hex(4)))
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"{path.parent}: no free temporary name for {path.name}")
+
+
 def atomic_write(path: Path, write: Callable[[str], None], overwrite: bool) -> None:
     """Write ``path`` through ``write(tmp)`` on a hidden temporary file in the same folder, then
     rename it into place, so that no reader ever sees a half-written file.
+
+    The temporary file is named by :func:`temporary_name` (never longer than ``path``'s name) and
+    created with the permissions any other writer would give the file (0666 less the umask, or
+    the folder's default ACL), which the rename keeps.
 
     Raises
     ------
     FileExistsError
         If ``path`` exists and ``overwrite`` is false.
     """
+    path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(
             f"{path} exists; pass overwrite=True to replace it"
         )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part" + path.suffix,
-                               dir=path.parent)
-    os.close(fd)
+    tmp = _create_temporary(path)
     try:
-        write(tmp)
+        write(str(tmp))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
