@@ -2,9 +2,11 @@
 
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import cv2
@@ -270,3 +272,31 @@ def test_interrupted_batch_leaves_no_partial_file_and_resumes(tmp_path):
     assert sorted(n for n in _written(out) if n.endswith(".png")) == [
         "im0_zssr_x2.png", "im1_zssr_x2.png", "im2_zssr_x2.png"]
     assert (out / "im0_zssr_x2.png").stat().st_mtime_ns == first
+
+
+def png_header_only(path, width, height):
+    """A PNG whose IHDR claims ``width`` x ``height`` (valid CRCs) and holds one tiny IDAT."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 7)) + chunk(b"IEND", b""))
+    return path
+
+
+def test_max_pixels_is_checked_from_the_header_before_decoding(tmp_path, capsys, monkeypatch):
+    import zssr.io
+
+    def no_decoding(path):
+        raise AssertionError(f"{path} was decoded")
+
+    monkeypatch.setattr(zssr.io, "read_image", no_decoding)
+    huge = png_header_only(tmp_path / "huge.png", 100000, 100000)
+    big = _png(tmp_path / "big.png", h=300, w=400)
+    for src, size in ((huge, "100000x100000"), (big, "400x300")):
+        assert main([str(src), "--max-pixels", "1000", "-o", str(tmp_path / "o"), *TINY]) == 1
+        err = capsys.readouterr().err
+        assert size in err and "--max-pixels" in err and "1,000" in err, err
+        assert "was decoded" not in err and "OpenCV" not in err and "Assertion" not in err
+    assert _written(tmp_path / "o") == []

@@ -3,6 +3,8 @@
 import json
 import os
 import stat
+import struct
+import zlib
 from pathlib import Path
 
 import cv2
@@ -11,7 +13,14 @@ import pytest
 from PIL import Image, ImageOps
 
 from zssr.cli import main
-from zssr.io import read_image, temporary_name, write_image, write_json
+from zssr.io import (
+    ImageReadError,
+    image_size,
+    read_image,
+    temporary_name,
+    write_image,
+    write_json,
+)
 
 TINY = ["--max-iters", "2", "--depth", "2", "--width", "4", "--crop-size", "12",
         "--test-every", "1", "--lr-slope-range", "2", "--back-projection-iters", "1", "-q"]
@@ -203,3 +212,32 @@ def test_the_temporary_name_is_hidden_keeps_the_suffix_and_is_never_longer(name)
     assert tmp.startswith(".0123abcd") and tmp.endswith(Path(name).suffix)
     limit = max(len(os.fsencode(name)), len(".0123abcd") + len(Path(name).suffix))
     assert len(os.fsencode(tmp)) <= limit
+
+
+def png_header_only(path, width, height):
+    """A PNG whose IHDR claims ``width`` x ``height`` (valid CRCs) and holds one tiny IDAT."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 7)) + chunk(b"IEND", b""))
+    return path
+
+
+def test_image_size_reads_the_header_only(tmp_path):
+    src = tmp_path / "a.png"
+    cv2.imwrite(str(src), np.zeros((5, 9, 3), np.uint8))
+    assert image_size(src) == (5, 9)
+    # Far beyond Pillow's decompression-bomb limit: still only the size, no Pillow error
+    assert image_size(png_header_only(tmp_path / "huge.png", 100000, 70000)) == (70000, 100000)
+    assert image_size(tmp_path / "missing.png") is None
+    (tmp_path / "text.png").write_text("not an image")
+    assert image_size(tmp_path / "text.png") is None
+
+
+def test_a_header_too_large_for_opencv_reads_as_our_error(tmp_path):
+    src = png_header_only(tmp_path / "huge.png", 100000, 100000)
+    with pytest.raises(ImageReadError, match="huge.png") as exc:
+        read_image(src)
+    assert "OpenCV" not in str(exc.value) and "\n" not in str(exc.value)

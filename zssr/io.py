@@ -39,6 +39,7 @@ __all__ = [
     "ImageReadError",
     "LoadedImage",
     "read_image",
+    "image_size",
     "write_image",
     "write_json",
     "atomic_write",
@@ -104,10 +105,66 @@ def _pil_metadata(path: Path) -> tuple[str | None, int]:
         return None, 1
 
 
+def image_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """``(height, width)`` of an image file as its header states it, without decoding pixels.
+
+    Read by Pillow, which parses only the header; its decompression-bomb limit does not apply
+    here (the caller compares the size with its own limit, e.g. ``max_pixels``). The size is the
+    stored one, before any EXIF rotation (which does not change the pixel count).
+
+    Returns
+    -------
+    (int, int) or None
+        None when Pillow cannot read the header (missing file, a format it does not know); the
+        caller then learns the size from the decoded image.
+    """
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                width, height = im.size
+    except Image.DecompressionBombError:
+        return _size_past_the_bomb_check(Path(path))
+    except Exception:
+        return None
+    return int(height), int(width)
+
+
+def _size_past_the_bomb_check(path: Path) -> tuple[int, int] | None:
+    """What ``Image.open`` does, less its decompression-bomb check: try each registered format's
+    opener on the header."""
+    from PIL import Image
+
+    Image.init()
+    with open(path, "rb") as fh:
+        prefix = fh.read(16)
+        for name in Image.ID:
+            factory, accept = Image.OPEN[name]
+            if accept is not None and not accept(prefix):
+                continue
+            fh.seek(0)
+            try:
+                width, height = factory(fh, str(path)).size
+            except Exception:
+                continue
+            return int(height), int(width)
+    return None
+
+
 def _decode(path: Path) -> np.ndarray:
     raw = np.fromfile(path, dtype=np.uint8)
     flags = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
-    data = cv2.imdecode(raw, flags) if raw.size else None
+    try:
+        data = cv2.imdecode(raw, flags) if raw.size else None
+    except cv2.error:
+        size = image_size(path)
+        what = f"a {size[1]}x{size[0]} (width x height) image" if size else "an image"
+        raise ImageReadError(f"{path}: the decoder refuses {what} (too large or malformed); "
+                             "re-export it smaller or remove it from the input") from None
     if data is None:
         raise ImageReadError(
             f"{path}: cannot be decoded as an image (truncated, corrupt, or not an image file); "
