@@ -25,7 +25,8 @@ from .signals import DeferredSignals
 
 __all__ = ["UsageError", "ProcessingError", "Job", "SIGNALS", "expand_inputs", "output_clashes",
            "output_paths", "existing_output", "format_scale", "check_size", "check_writable",
-           "check_init_weights", "load_kernel_spec", "estimate_options", "process"]
+           "preflight", "check_init_weights", "KERNEL_WORDS", "load_kernel_spec",
+           "estimate_options", "process"]
 
 _OUTPUT_NAME = re.compile(r"_zssr_x[0-9.]+(x[0-9.]+)?$")
 
@@ -167,6 +168,30 @@ def check_writable(folder: Path) -> None:
                          "choose another output_dir") from None
 
 
+def preflight(jobs: Sequence[Job], *, out_dir: Path | None, gt: str | None = None) -> None:
+    """The checks that need no image decoded, made before any training starts.
+
+    * ``gt``, if given, is an existing file;
+    * the outputs can be written: ``out_dir`` is created and probed (:func:`check_writable`);
+      without it every input's folder, where its output goes, must be writable
+      (``os.access``, which also knows read-only file systems).
+
+    Raises
+    ------
+    UsageError
+        One line naming the parameter (``gt``, ``output_dir``) and the fix.
+    """
+    if gt is not None and not Path(gt).is_file():
+        raise UsageError(f"gt={gt}: no such file; check the path")
+    if out_dir is not None:
+        check_writable(Path(out_dir))
+        return
+    for folder in sorted({job.path.parent for job in jobs}):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise UsageError(f"cannot write the outputs next to the inputs in {folder} (no "
+                             "permission); choose an output_dir")
+
+
 def check_init_weights(init_weights: str) -> None:
     """Check that ``init_weights`` names shipped weights that are present, or an existing file."""
     from .warm import NAMES, resolve
@@ -181,9 +206,21 @@ def check_init_weights(init_weights: str) -> None:
                          f"or one of: {', '.join(NAMES)})")
 
 
+KERNEL_WORDS = ("bicubic", "estimated")
+
+
 def load_kernel_spec(spec: str) -> tuple[Any, dict[str, Any]]:
     """``'bicubic'``, ``'estimated'`` or a kernel file -> (kernel for :func:`process`, its
-    provenance for the sidecar)."""
+    provenance for the sidecar).
+
+    Raises
+    ------
+    UsageError
+        For a kernel file that cannot be used, or a word that is no file but close to one of
+        :data:`KERNEL_WORDS` (``'estimate'``), naming the word meant.
+    """
+    import difflib
+
     from .io import sha256_file
     from .kernels import KernelError, load_kernel
 
@@ -191,6 +228,10 @@ def load_kernel_spec(spec: str) -> tuple[Any, dict[str, Any]]:
         return None, {"kernel": "bicubic"}
     if spec == "estimated":
         return "estimated", {"kernel": "estimated (KernelGAN)"}
+    close = difflib.get_close_matches(spec.lower(), KERNEL_WORDS, n=1, cutoff=0.6)
+    if close and not Path(spec).exists():
+        raise UsageError(f"kernel={spec}: no such kernel file; did you mean '{close[0]}'? (a "
+                         f"kernel is {' or '.join(KERNEL_WORDS)} or a .mat/.npy file)")
     try:
         loaded = load_kernel(spec)
     except KernelError as exc:
