@@ -135,7 +135,7 @@ def test_input_kind_round_trip(kind, tmp_path):
     assert src.read_bytes() == original  # the input is never touched
     meta = json.loads((tmp_path / "out" / "in_zssr_x2.json").read_text())
     assert meta["input_dtype"] == np.dtype(dtype).name
-    assert meta["output_size"] == [2 * w, 2 * h]
+    assert meta["output_height_width"] == [2 * h, 2 * w]
 
 
 def test_exif_orientation_matches_pillow(tmp_path):
