@@ -15,6 +15,10 @@ Input policy
   of the same depth, float inputs a float32 TIFF; JPEG inputs give lossless 8-bit PNGs.
 * Writes go to a hidden temporary file in the target folder that is renamed into place, so an
   interrupted run never leaves a half-written image; an existing file is replaced only on request.
+  The temporary name is never longer than the final one, and the file gets the permissions any
+  other writer would give it (0666 less the umask).
+* :func:`image_size` reads an image's size from its header, so that a size limit can be
+  checked before decoding.
 """
 
 from __future__ import annotations
