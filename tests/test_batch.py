@@ -2,9 +2,11 @@
 
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import cv2
@@ -12,6 +14,7 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
+from zssr import batch
 from zssr.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,7 +174,7 @@ def test_bad_input_gives_one_clear_line_and_writes_nothing(case, tmp_path, capsy
         assert word in err, (word, err)
     assert "Traceback" not in err
     assert not [p for p in tmp_path.rglob("*_zssr_*")], "nothing may be written"
-    assert not [p for p in tmp_path.rglob("*.part*")]
+    assert not [p for p in tmp_path.rglob(".*")]  # no hidden temporary file left behind
 
 
 def test_max_pixels_refuses_clearly(tmp_path, capsys):
@@ -260,7 +263,7 @@ def test_interrupted_batch_leaves_no_partial_file_and_resumes(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err
     names = _written(out)
-    assert not [n for n in names if ".part" in n], names
+    assert not [n for n in names if n.startswith(".")], names  # no temporary file left
     assert "im0_zssr_x2.png" in names and "im2_zssr_x2.png" not in names
     first = (out / "im0_zssr_x2.png").stat().st_mtime_ns
     assert cv2.imread(str(out / "im0_zssr_x2.png")).shape == (32, 32, 3)  # complete, readable
@@ -270,3 +273,93 @@ def test_interrupted_batch_leaves_no_partial_file_and_resumes(tmp_path):
     assert sorted(n for n in _written(out) if n.endswith(".png")) == [
         "im0_zssr_x2.png", "im1_zssr_x2.png", "im2_zssr_x2.png"]
     assert (out / "im0_zssr_x2.png").stat().st_mtime_ns == first
+
+
+def png_header_only(path, width, height):
+    """A PNG whose IHDR claims ``width`` x ``height`` (valid CRCs) and holds one tiny IDAT."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 7)) + chunk(b"IEND", b""))
+    return path
+
+
+def test_max_pixels_is_checked_from_the_header_before_decoding(tmp_path, capsys, monkeypatch):
+    import zssr.io
+
+    def no_decoding(path):
+        raise AssertionError(f"{path} was decoded")
+
+    monkeypatch.setattr(zssr.io, "read_image", no_decoding)
+    huge = png_header_only(tmp_path / "huge.png", 100000, 100000)
+    big = _png(tmp_path / "big.png", h=300, w=400)
+    for src, size in ((huge, "100000x100000"), (big, "400x300")):
+        assert main([str(src), "--max-pixels", "1000", "-o", str(tmp_path / "o"), *TINY]) == 1
+        err = capsys.readouterr().err
+        assert size in err and "--max-pixels" in err and "1,000" in err, err
+        assert "was decoded" not in err and "OpenCV" not in err and "Assertion" not in err
+    assert _written(tmp_path / "o") == []
+
+
+def _jobs(*paths):
+    return [batch.Job(Path(p), Path(Path(p).name)) for p in paths]
+
+
+def test_preflight_refuses_a_missing_ground_truth_before_any_training(tmp_path):
+    src = _png(tmp_path / "a.png")
+    with pytest.raises(batch.UsageError, match="gt=.*nope.png: no such file"):
+        batch.preflight(_jobs(src), out_dir=None, gt=str(tmp_path / "nope.png"))
+    batch.preflight(_jobs(src), out_dir=None, gt=str(src))  # an existing file passes
+
+
+def test_preflight_refuses_an_output_folder_that_cannot_be_written(tmp_path):
+    src = _png(tmp_path / "a.png")
+    blocker = tmp_path / "file"
+    blocker.write_text("")  # a file where the folder should be: fails even for root
+    with pytest.raises(batch.UsageError, match="cannot write .*output_dir"):
+        batch.preflight(_jobs(src), out_dir=blocker / "o", gt=None)
+    batch.preflight(_jobs(src), out_dir=tmp_path / "o", gt=None)
+    assert (tmp_path / "o").is_dir()
+
+
+def test_preflight_without_output_dir_checks_the_inputs_folders(tmp_path, monkeypatch):
+    src = _png(tmp_path / "in" / "a.png")
+    batch.preflight(_jobs(src), out_dir=None, gt=None)
+    # root may write anywhere, so the permission bits cannot show a refusal when the tests run
+    # as root: there the file system's answer (os.access) is replaced
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False
+                        if Path(path) == src.parent else real_access(path, mode, **kw))
+    with pytest.raises(batch.UsageError, match=r"cannot write .*in\b.*output_dir") as exc:
+        batch.preflight(_jobs(src), out_dir=None, gt=None)
+    assert "\n" not in str(exc.value)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root writes into read-only folders; the test above covers it")
+def test_preflight_refuses_a_read_only_input_folder(tmp_path):
+    src = _png(tmp_path / "in" / "a.png")
+    src.parent.chmod(0o555)
+    try:
+        with pytest.raises(batch.UsageError, match="cannot write"):
+            batch.preflight(_jobs(src), out_dir=None, gt=None)
+    finally:
+        src.parent.chmod(0o755)
+
+
+@pytest.mark.parametrize("spec,suggestion", [("estimate", "estimated"), ("Estimated", "estimated"),
+                                             ("bicubc", "bicubic"), ("bicubic.", "bicubic")])
+def test_a_kernel_word_that_is_almost_a_keyword_gets_a_suggestion(spec, suggestion, tmp_path,
+                                                                  monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(batch.UsageError, match=f"did you mean '{suggestion}'") as exc:
+        batch.load_kernel_spec(spec)
+    assert f"kernel={spec}" in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_a_missing_kernel_file_is_still_reported_as_a_missing_file(tmp_path):
+    with pytest.raises(batch.UsageError, match="k.mat") as exc:
+        batch.load_kernel_spec(str(tmp_path / "k.mat"))
+    assert "did you mean" not in str(exc.value)

@@ -7,14 +7,25 @@ from zssr import baselines, estimate_kernel
 from zssr.checks import float_image
 
 
-def test_float_image_copies_clips_and_reports_the_layout():
-    gray = np.array([[-0.5, 0.25], [1.5, 1.0]], dtype=np.float64)
+def test_float_image_copies_clips_rounding_errors_and_reports_the_layout():
+    gray = np.array([[-0.0005, 0.25], [1.0008, 1.0]], dtype=np.float64)
     out, squeezed = float_image(gray)
     assert squeezed and out.shape == (2, 2, 1) and out.dtype == np.float32
     assert out[:, :, 0].tolist() == [[0.0, 0.25], [1.0, 1.0]]
-    assert gray[0, 0] == -0.5  # the caller's array is untouched
+    assert gray[0, 0] == -0.0005  # the caller's array is untouched
     rgb, squeezed = float_image(np.zeros((3, 4, 3), np.float32))
     assert not squeezed and rgb.shape == (3, 4, 3)
+
+
+@pytest.mark.parametrize("low,high,fix", [(0.0, 255.0, "/ 255"), (0.0, 4000.0, "/ 65535"),
+                                          (-0.5, 1.0, "[0, 1]"), (0.0, 1.01, "[0, 1]")])
+def test_floats_outside_0_1_are_refused_not_clipped(low, high, fix):
+    image = np.linspace(low, high, 48, dtype=np.float32).reshape(4, 4, 3)
+    with pytest.raises(ValueError, match="outside") as exc:
+        float_image(image)
+    message = str(exc.value)
+    assert "\n" not in message and fix in message
+    assert f"{low:g}" in message and f"{high:g}" in message  # names the range found
 
 
 @pytest.mark.parametrize("dtype,fix", [(np.uint8, "/ 255"), (np.uint16, "/ 65535"),

@@ -1,6 +1,11 @@
 """Input policy: every kind of input image works and comes back in its own mode and depth."""
 
 import json
+import os
+import stat
+import struct
+import zlib
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -8,7 +13,14 @@ import pytest
 from PIL import Image, ImageOps
 
 from zssr.cli import main
-from zssr.io import read_image, write_image
+from zssr.io import (
+    ImageReadError,
+    image_size,
+    read_image,
+    temporary_name,
+    write_image,
+    write_json,
+)
 
 TINY = ["--max-iters", "2", "--depth", "2", "--width", "4", "--crop-size", "12",
         "--test-every", "1", "--lr-slope-range", "2", "--back-projection-iters", "1", "-q"]
@@ -123,7 +135,7 @@ def test_input_kind_round_trip(kind, tmp_path):
     assert src.read_bytes() == original  # the input is never touched
     meta = json.loads((tmp_path / "out" / "in_zssr_x2.json").read_text())
     assert meta["input_dtype"] == np.dtype(dtype).name
-    assert meta["output_size"] == [2 * w, 2 * h]
+    assert meta["output_height_width"] == [2 * h, 2 * w]
 
 
 def test_exif_orientation_matches_pillow(tmp_path):
@@ -171,3 +183,61 @@ def test_write_is_atomic_and_refuses_to_overwrite(tmp_path):
     assert "--" not in str(exc.value)  # API terms; the CLI translates them into its flags
     assert cv2.imread(str(path)).max() == 0
     assert [p.name for p in tmp_path.iterdir()] == ["x.png"]
+
+
+@pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_outputs_get_the_mode_the_umask_gives(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        image = write_image(tmp_path / "x.png", np.zeros((4, 4, 3)))
+        sidecar = write_json(tmp_path / "x.json", {"a": 1})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(image.stat().st_mode) == mode
+    assert stat.S_IMODE(sidecar.stat().st_mode) == mode
+
+
+def test_a_final_name_of_255_bytes_can_be_written(tmp_path):
+    name = "n" * (255 - len(".png")) + ".png"
+    path = write_image(tmp_path / name, np.zeros((4, 4, 3)))
+    assert path.name == name and cv2.imread(str(path)).shape == (4, 4, 3)
+    short = write_json(tmp_path / "a.json", {"a": 1})  # names shorter than the token work too
+    assert json.loads(short.read_text()) == {"a": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "a.json"])
+
+
+@pytest.mark.parametrize("name", ["a.png", "photo.json", "é" * 100 + ".tif", "x" * 251 + ".png"])
+def test_the_temporary_name_is_hidden_keeps_the_suffix_and_is_never_longer(name):
+    tmp = temporary_name(name, "0123abcd")
+    assert tmp.startswith(".0123abcd") and tmp.endswith(Path(name).suffix)
+    limit = max(len(os.fsencode(name)), len(".0123abcd") + len(Path(name).suffix))
+    assert len(os.fsencode(tmp)) <= limit
+
+
+def png_header_only(path, width, height):
+    """A PNG whose IHDR claims ``width`` x ``height`` (valid CRCs) and holds one tiny IDAT."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 7)) + chunk(b"IEND", b""))
+    return path
+
+
+def test_image_size_reads_the_header_only(tmp_path):
+    src = tmp_path / "a.png"
+    cv2.imwrite(str(src), np.zeros((5, 9, 3), np.uint8))
+    assert image_size(src) == (5, 9)
+    # Far beyond Pillow's decompression-bomb limit: still only the size, no Pillow error
+    assert image_size(png_header_only(tmp_path / "huge.png", 100000, 70000)) == (70000, 100000)
+    assert image_size(tmp_path / "missing.png") is None
+    (tmp_path / "text.png").write_text("not an image")
+    assert image_size(tmp_path / "text.png") is None
+
+
+def test_a_header_too_large_for_opencv_reads_as_our_error(tmp_path):
+    src = png_header_only(tmp_path / "huge.png", 100000, 100000)
+    with pytest.raises(ImageReadError, match="huge.png") as exc:
+        read_image(src)
+    assert "OpenCV" not in str(exc.value) and "\n" not in str(exc.value)

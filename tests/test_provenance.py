@@ -8,9 +8,10 @@ from zssr import preset
 from zssr.io import ImageInfo, sha256_file
 from zssr.provenance import machine_description, sidecar, steps_record, versions
 
-KEYS = ["input", "input_sha256", "input_size", "input_mode", "input_dtype",
+KEYS = ["input", "input_sha256", "input_height_width", "input_mode", "input_dtype",
         "exif_orientation_applied", "palette_expanded", "float_values_clipped", "output",
-        "output_size", "output_mode", "output_dtype", "alpha", "scale", "preset", "config",
+        "output_height_width", "output_mode", "output_dtype", "alpha", "scale",
+        "scale_steps_run", "preset", "config",
         "seed", "precision_used", "kernel", "iterations", "final_learning_rate", "seconds",
         "steps", "metrics", "versions", "device", "machine", "date"]
 
@@ -34,7 +35,10 @@ def test_sidecar_has_the_clis_keys_in_order_and_is_plain_json(tmp_path):
                      kernel_info={"kernel": "bicubic"}, result=result, metrics=None)
     assert list(record) == KEYS
     assert record["input_sha256"] == sha256_file(src)
-    assert record["input_size"] == [12, 10] and record["output_size"] == [24, 20]
+    # one order everywhere: (height, width) for sizes, (vertical, horizontal) for scales
+    assert record["input_height_width"] == [10, 12]
+    assert record["output_height_width"] == [20, 24]
+    assert record["scale_steps_run"] == [[2.0, 2.0]]
     assert record["output_mode"] == "LA" and record["alpha"] == "bicubic"
     assert record["seed"] == 4 and record["config"] == config.to_dict()
     assert record["precision_used"] == "float32" and record["scale"] == [2.0, 2.0]
@@ -60,3 +64,20 @@ def test_steps_versions_and_machine():
     found = versions()
     assert {"zssr", "python", "numpy", "keras", "keras_backend"} <= set(found)
     assert "cores" in machine_description()
+
+
+def test_an_x2_run_records_the_one_step_that_ran_not_the_configs_steps(tmp_path):
+    import cv2
+    import numpy as np
+
+    from zssr.cli import main
+
+    src = tmp_path / "a.png"
+    cv2.imwrite(str(src), (np.random.default_rng(0).random((12, 16, 3)) * 255).astype(np.uint8))
+    assert main([str(src), "-o", str(tmp_path), "--scale-steps", "2,4", "--max-iters", "2",
+                 "--depth", "2", "--width", "4", "--crop-size", "12", "--test-every", "1",
+                 "--lr-slope-range", "2", "--back-projection-iters", "1", "-q"]) == 0
+    record = json.loads((tmp_path / "a_zssr_x2.json").read_text())
+    assert record["config"]["scale_steps"] == [2.0, 4.0]  # the config stays the config
+    assert record["scale_steps_run"] == [[2.0, 2.0]]  # what ran: one x2 step
+    assert record["input_height_width"] == [12, 16] and record["output_height_width"] == [24, 32]

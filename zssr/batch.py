@@ -24,8 +24,9 @@ from .config import ZSSRConfig
 from .signals import DeferredSignals
 
 __all__ = ["UsageError", "ProcessingError", "Job", "SIGNALS", "expand_inputs", "output_clashes",
-           "output_paths", "existing_output", "format_scale", "check_writable",
-           "check_init_weights", "load_kernel_spec", "estimate_options", "process"]
+           "output_paths", "existing_output", "format_scale", "check_size", "check_writable",
+           "preflight", "check_init_weights", "KERNEL_WORDS", "load_kernel_spec",
+           "estimate_options", "process"]
 
 _OUTPUT_NAME = re.compile(r"_zssr_x[0-9.]+(x[0-9.]+)?$")
 
@@ -167,6 +168,30 @@ def check_writable(folder: Path) -> None:
                          "choose another output_dir") from None
 
 
+def preflight(jobs: Sequence[Job], *, out_dir: Path | None, gt: str | None = None) -> None:
+    """The checks that need no image decoded, made before any training starts.
+
+    * ``gt``, if given, is an existing file;
+    * the outputs can be written: ``out_dir`` is created and probed (:func:`check_writable`);
+      without it every input's folder, where its output goes, must be writable
+      (``os.access``, which also knows read-only file systems).
+
+    Raises
+    ------
+    UsageError
+        One line naming the parameter (``gt``, ``output_dir``) and the fix.
+    """
+    if gt is not None and not Path(gt).is_file():
+        raise UsageError(f"gt={gt}: no such file; check the path")
+    if out_dir is not None:
+        check_writable(Path(out_dir))
+        return
+    for folder in sorted({job.path.parent for job in jobs}):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise UsageError(f"cannot write the outputs next to the inputs in {folder} (no "
+                             "permission); choose an output_dir")
+
+
 def check_init_weights(init_weights: str) -> None:
     """Check that ``init_weights`` names shipped weights that are present, or an existing file."""
     from .warm import NAMES, resolve
@@ -181,9 +206,21 @@ def check_init_weights(init_weights: str) -> None:
                          f"or one of: {', '.join(NAMES)})")
 
 
+KERNEL_WORDS = ("bicubic", "estimated")
+
+
 def load_kernel_spec(spec: str) -> tuple[Any, dict[str, Any]]:
     """``'bicubic'``, ``'estimated'`` or a kernel file -> (kernel for :func:`process`, its
-    provenance for the sidecar)."""
+    provenance for the sidecar).
+
+    Raises
+    ------
+    UsageError
+        For a kernel file that cannot be used, or a word that is no file but close to one of
+        :data:`KERNEL_WORDS` (``'estimate'``), naming the word meant.
+    """
+    import difflib
+
     from .io import sha256_file
     from .kernels import KernelError, load_kernel
 
@@ -191,6 +228,10 @@ def load_kernel_spec(spec: str) -> tuple[Any, dict[str, Any]]:
         return None, {"kernel": "bicubic"}
     if spec == "estimated":
         return "estimated", {"kernel": "estimated (KernelGAN)"}
+    close = difflib.get_close_matches(spec.lower(), KERNEL_WORDS, n=1, cutoff=0.6)
+    if close and not Path(spec).exists():
+        raise UsageError(f"kernel={spec}: no such kernel file; did you mean '{close[0]}'? (a "
+                         f"kernel is {' or '.join(KERNEL_WORDS)} or a .mat/.npy file)")
     try:
         loaded = load_kernel(spec)
     except KernelError as exc:
@@ -271,14 +312,28 @@ def _read_gt(gt: str | Path, out_shape: tuple[int, int], scale: tuple[float, flo
     return pixels[:h, :w]
 
 
-def _check_output(job: Job, out_path: Path, out_shape: tuple[int, int], max_pixels: int,
-                  overwrite: bool) -> None:
+def check_size(job: Job, in_shape: tuple[int, int], scale: tuple[float, float],
+               max_pixels: int) -> tuple[int, int]:
+    """The output shape of an input of ``in_shape`` (height, width), or :class:`ProcessingError`
+    when it would hold more than ``max_pixels`` pixels.
+
+    :func:`process` calls it with the size from the file's header (:func:`zssr.io.image_size`)
+    before decoding, so an oversized image is refused without being loaded.
+    """
+    from .resize import output_shape_for
+
+    out_shape = output_shape_for(in_shape, scale)
     n = out_shape[0] * out_shape[1]
     if n > max_pixels:
         raise ProcessingError(
-            f"output would be {out_shape[1]}x{out_shape[0]} = {n:,} pixels, above max_pixels="
+            f"{job.path}: input {in_shape[1]}x{in_shape[0]} (width x height) gives a "
+            f"{out_shape[1]}x{out_shape[0]} output = {n:,} pixels, above max_pixels="
             f"{max_pixels:,}; raise max_pixels if this machine has the memory and time, or use "
             "a smaller scale")
+    return out_shape
+
+
+def _check_output(job: Job, out_path: Path, overwrite: bool) -> None:
     if out_path.resolve() == job.path.resolve():
         raise ProcessingError(f"{out_path}: output would overwrite the input; choose another "
                               "output_dir")
@@ -305,16 +360,18 @@ def process(job: Job, *, config: ZSSRConfig, preset: str, scale: tuple[float, fl
     UsageError
         The request cannot work for any input (a ground truth of the wrong size).
     """
-    from . import ZSSR
-    from .io import output_suffix, read_image, write_image, write_json
+    from . import ZSSR, io
     from .metrics import psnr, ssim
     from .provenance import sidecar
-    from .resize import imresize, output_shape_for
+    from .resize import imresize
 
-    loaded = read_image(job.path)
-    out_shape = output_shape_for(loaded.shape, scale)
-    out_path, sidecar_path = output_paths(job, out_dir, scale, output_suffix(loaded.info))
-    _check_output(job, out_path, out_shape, max_pixels, overwrite)
+    header = io.image_size(job.path)
+    if header is not None:
+        check_size(job, header, scale, max_pixels)  # before decoding
+    loaded = io.read_image(job.path)
+    out_shape = check_size(job, loaded.shape, scale, max_pixels)
+    out_path, sidecar_path = output_paths(job, out_dir, scale, io.output_suffix(loaded.info))
+    _check_output(job, out_path, overwrite)
     gt_pixels = _read_gt(gt, out_shape, scale) if gt else None
     if isinstance(kernel, str) and kernel == "estimated":
         kernel, kernel_info = _estimate(job, loaded.pixels, scale, estimate, out_path, progress)
@@ -341,6 +398,6 @@ def process(job: Job, *, config: ZSSRConfig, preset: str, scale: tuple[float, fl
                      output_path=out_path, output_shape=out_shape, alpha=alpha is not None,
                      scale=scale, preset=preset, config=config, kernel_info=kernel_info,
                      result=result, metrics=metrics)
-    write_image(out_path, result.image, loaded.info, alpha=alpha, overwrite=overwrite)
-    write_json(sidecar_path, record, overwrite=True)
+    io.write_image(out_path, result.image, loaded.info, alpha=alpha, overwrite=overwrite)
+    io.write_json(sidecar_path, record, overwrite=True)
     return record

@@ -3,12 +3,18 @@
 Every entry point that takes an image array (``ZSSR.run``, ``baselines.upscale``,
 ``baselines.bicubic``, ``estimate_kernel``) works on float images in [0, 1]. An integer array
 would otherwise be taken at face value (0..255 read as far above white) and give a plausible-
-looking but wrong result, so it is refused with the conversion that fixes it.
+looking but wrong result, so it is refused with the conversion that fixes it. A float array
+whose values leave [0, 1] by more than a rounding error (0..255 floats, say) is refused alike
+rather than clipped to a nearly white image.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+#: How far outside [0, 1] a float value may be (rounding in a caller's arithmetic) and still
+#: be clipped rather than refused.
+TOLERANCE = 1e-3
 
 
 def float_image(image: np.ndarray, *, channels: tuple[int, ...] = (1, 3)
@@ -18,7 +24,8 @@ def float_image(image: np.ndarray, *, channels: tuple[int, ...] = (1, 3)
     Parameters
     ----------
     image : ndarray
-        HxW or HxWxC float image with values in [0, 1] (values outside are clipped).
+        HxW or HxWxC float image with values in [0, 1]; values within :data:`TOLERANCE` outside
+        are clipped, values further out are refused.
     channels : tuple of int
         Allowed channel counts C.
 
@@ -35,7 +42,8 @@ def float_image(image: np.ndarray, *, channels: tuple[int, ...] = (1, 3)
         For a non-float dtype, naming the conversion (``/ 255`` for uint8, ``/ 65535`` for
         uint16).
     ValueError
-        For a wrong shape, an empty image, or NaN/infinite values.
+        For a wrong shape, an empty image, NaN/infinite values, or values outside [0, 1]
+        beyond :data:`TOLERANCE` (naming the range found and the division that fixes it).
     """
     image = np.asarray(image)
     if not np.issubdtype(image.dtype, np.floating):
@@ -58,5 +66,20 @@ def float_image(image: np.ndarray, *, channels: tuple[int, ...] = (1, 3)
         raise ValueError(f"image is empty (shape {image.shape})")
     if not np.all(np.isfinite(image)):
         raise ValueError("image contains NaN or infinite values")
+    _check_range(image)
     out = image.astype(np.float32)  # always a copy
     return np.clip(out, 0.0, 1.0, out=out), squeezed
+
+
+def _check_range(image: np.ndarray) -> None:
+    low, high = float(image.min()), float(image.max())
+    if low >= -TOLERANCE and high <= 1 + TOLERANCE:
+        return
+    if low >= 0 and high <= 255:
+        fix = "divide by 255 (img / 255) for 8-bit data"
+    elif low >= 0 and high <= 65535:
+        fix = "divide by 65535 (img / 65535) for 16-bit data"
+    else:
+        fix = "rescale it to [0, 1]"
+    raise ValueError(f"image values must be in [0, 1], found {low:.4g}..{high:.4g} (outside "
+                     f"[0, 1]); {fix} before passing it")

@@ -15,13 +15,17 @@ Input policy
   of the same depth, float inputs a float32 TIFF; JPEG inputs give lossless 8-bit PNGs.
 * Writes go to a hidden temporary file in the target folder that is renamed into place, so an
   interrupted run never leaves a half-written image; an existing file is replaced only on request.
+  The temporary name is never longer than the final one, and the file gets the permissions any
+  other writer would give it (0666 less the umask).
+* :func:`image_size` reads an image's size from its header, so that a size limit can be
+  checked before decoding.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +43,11 @@ __all__ = [
     "ImageReadError",
     "LoadedImage",
     "read_image",
+    "image_size",
     "write_image",
     "write_json",
+    "atomic_write",
+    "temporary_name",
     "to_dtype",
     "output_suffix",
 ]
@@ -102,10 +109,66 @@ def _pil_metadata(path: Path) -> tuple[str | None, int]:
         return None, 1
 
 
+def image_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """``(height, width)`` of an image file as its header states it, without decoding pixels.
+
+    Read by Pillow, which parses only the header; its decompression-bomb limit does not apply
+    here (the caller compares the size with its own limit, e.g. ``max_pixels``). The size is the
+    stored one, before any EXIF rotation (which does not change the pixel count).
+
+    Returns
+    -------
+    (int, int) or None
+        None when Pillow cannot read the header (missing file, a format it does not know); the
+        caller then learns the size from the decoded image.
+    """
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                width, height = im.size
+    except Image.DecompressionBombError:
+        return _size_past_the_bomb_check(Path(path))
+    except Exception:
+        return None
+    return int(height), int(width)
+
+
+def _size_past_the_bomb_check(path: Path) -> tuple[int, int] | None:
+    """What ``Image.open`` does, less its decompression-bomb check: try each registered format's
+    opener on the header."""
+    from PIL import Image
+
+    Image.init()
+    with open(path, "rb") as fh:
+        prefix = fh.read(16)
+        for name in Image.ID:
+            factory, accept = Image.OPEN[name]
+            if accept is not None and not accept(prefix):
+                continue
+            fh.seek(0)
+            try:
+                width, height = factory(fh, str(path)).size
+            except Exception:
+                continue
+            return int(height), int(width)
+    return None
+
+
 def _decode(path: Path) -> np.ndarray:
     raw = np.fromfile(path, dtype=np.uint8)
     flags = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
-    data = cv2.imdecode(raw, flags) if raw.size else None
+    try:
+        data = cv2.imdecode(raw, flags) if raw.size else None
+    except cv2.error:
+        size = image_size(path)
+        what = f"a {size[1]}x{size[0]} (width x height) image" if size else "an image"
+        raise ImageReadError(f"{path}: the decoder refuses {what} (too large or malformed); "
+                             "re-export it smaller or remove it from the input") from None
     if data is None:
         raise ImageReadError(
             f"{path}: cannot be decoded as an image (truncated, corrupt, or not an image file); "
@@ -217,24 +280,59 @@ def output_suffix(info: ImageInfo) -> str:
     return ".tif" if info.dtype == "float32" else ".png"
 
 
+def temporary_name(name: str, token: str) -> str:
+    """The hidden temporary name that :func:`atomic_write` uses for a final file ``name``.
+
+    ``"." + token + "." + stem + suffix``, the stem cut so that the result is never longer (in
+    bytes, as the file system counts) than ``name``: a name that fits the folder's limit
+    (``NAME_MAX``, usually 255 bytes) still fits while it is being written. Only a name shorter
+    than the token itself gets a longer (and still short) temporary name. The suffix is kept,
+    as writers such as ``keras.Model.save`` choose the format by it.
+    """
+    path = Path(name)
+    stem, suffix = path.stem, path.suffix
+    head = f".{token}."
+    room = len(os.fsencode(name)) - len(os.fsencode(head + suffix))
+    while stem and len(os.fsencode(stem)) > room:
+        stem = stem[:-1]
+    return head + stem + suffix if stem else f".{token}{suffix}"
+
+
+def _create_temporary(path: Path) -> Path:
+    """Create an empty hidden file next to ``path`` that no one else has, with mode 0666 less
+    the umask (as any other writer would; ``mkstemp`` would give 0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = path.with_name(temporary_name(path.name, secrets.token_hex(4)))
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"{path.parent}: no free temporary name for {path.name}")
+
+
 def atomic_write(path: Path, write: Callable[[str], None], overwrite: bool) -> None:
     """Write ``path`` through ``write(tmp)`` on a hidden temporary file in the same folder, then
     rename it into place, so that no reader ever sees a half-written file.
+
+    The temporary file is named by :func:`temporary_name` (never longer than ``path``'s name) and
+    created with the permissions any other writer would give the file (0666 less the umask, or
+    the folder's default ACL), which the rename keeps.
 
     Raises
     ------
     FileExistsError
         If ``path`` exists and ``overwrite`` is false.
     """
+    path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(
             f"{path} exists; pass overwrite=True to replace it"
         )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part" + path.suffix,
-                               dir=path.parent)
-    os.close(fd)
+    tmp = _create_temporary(path)
     try:
-        write(tmp)
+        write(str(tmp))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -4,6 +4,9 @@ header of every benchmark table.
 :func:`sidecar` builds the record the CLI writes beside each output image (input, its sha256,
 config, preset, seed, versions, device, timings, kernel source, metrics); :func:`versions` and
 :func:`machine_description` serve the benchmark's tables too.
+
+One order throughout, as in the API: sizes are ``[height, width]`` (the keys say so:
+``input_height_width``), scales ``[vertical, horizontal]`` (``scale``, each step's ``scale``).
 """
 
 from __future__ import annotations
@@ -61,7 +64,8 @@ def machine_description() -> str:
 
 
 def steps_record(steps: Sequence[Any]) -> list[dict[str, Any]]:
-    """One plain-JSON entry per scale step of a :class:`zssr.ZSSRResult`."""
+    """One plain-JSON entry per scale step of a :class:`zssr.ZSSRResult`; ``scale`` is the
+    step's ``[vertical, horizontal]`` scale relative to the input."""
     return [{"scale": list(s.scale), "iterations": s.iterations,
              "final_learning_rate": s.final_learning_rate,
              "lr_drop_iterations": s.lr_drop_iterations, "final_loss": s.final_loss,
@@ -75,6 +79,11 @@ def sidecar(*, input_path: Path, input_shape: Sequence[int], info: Any, output_p
             config: Any, kernel_info: dict[str, Any], result: Any,
             metrics: dict[str, Any] | None) -> dict[str, Any]:
     """The JSON sidecar of one output image.
+
+    Sizes are ``[height, width]`` (``input_height_width``, ``output_height_width``), scales
+    ``[vertical, horizontal]``. ``scale_steps_run`` lists the scale of each step that ran (from
+    ``result.steps``), which may be fewer than the config's ``scale_steps`` (an x2 run of a
+    config with steps 2 and 4 runs one step); ``config`` records the config as given.
 
     Parameters
     ----------
@@ -105,13 +114,15 @@ def sidecar(*, input_path: Path, input_shape: Sequence[int], info: Any, output_p
 
     return {
         "input": str(input_path.resolve()), "input_sha256": sha256_file(input_path),
-        "input_size": [input_shape[1], input_shape[0]], "input_mode": info.mode,
+        "input_height_width": [input_shape[0], input_shape[1]], "input_mode": info.mode,
         "input_dtype": info.dtype, "exif_orientation_applied": info.orientation,
         "palette_expanded": info.palette, "float_values_clipped": info.clipped_fraction,
-        "output": str(output_path.resolve()), "output_size": [output_shape[1], output_shape[0]],
+        "output": str(output_path.resolve()),
+        "output_height_width": [output_shape[0], output_shape[1]],
         "output_mode": info.mode if info.mode != "LA" or info.dtype == "uint8" else "RGBA",
         "output_dtype": info.dtype, "alpha": "bicubic" if alpha else None,
-        "scale": list(scale), "preset": preset, "config": config.to_dict(),
+        "scale": list(scale), "scale_steps_run": [list(s.scale) for s in result.steps],
+        "preset": preset, "config": config.to_dict(),
         "seed": config.seed, "precision_used": resolve_precision(config.precision), **kernel_info,
         "iterations": result.iterations, "final_learning_rate": result.final_learning_rate,
         "seconds": result.seconds, "steps": steps_record(result.steps),
