@@ -18,8 +18,9 @@ from zssr import batch
 from zssr.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["--max-iters", "2", "--depth", "2", "--width", "4", "--crop-size", "12",
-        "--test-every", "1", "--lr-slope-range", "2", "--back-projection-iters", "1", "-q"]
+TINY = ["--init-weights", "", "--max-iters", "2", "--depth", "2", "--width", "4",
+        "--crop-size", "12", "--test-every", "1", "--lr-slope-range", "2",
+        "--back-projection-iters", "1", "-q"]
 
 
 def _png(path, h=12, w=16, seed=0):
@@ -186,8 +187,8 @@ def test_max_pixels_refuses_clearly(tmp_path, capsys):
 
 def test_same_seed_gives_bit_identical_output(tmp_path):
     src = _png(tmp_path / "a.png", 16, 16)
-    args = ["--max-iters", "6", "--depth", "3", "--width", "8", "--crop-size", "12", "-q",
-            "--seed", "11"]
+    args = ["--init-weights", "", "--max-iters", "6", "--depth", "3", "--width", "8",
+            "--crop-size", "12", "-q", "--seed", "11"]
     assert main([str(src), "-o", str(tmp_path / "1"), *args]) == 0
     assert main([str(src), "-o", str(tmp_path / "2"), *args]) == 0
     assert ((tmp_path / "1" / "a_zssr_x2.png").read_bytes()
@@ -248,7 +249,8 @@ def test_interrupted_batch_leaves_no_partial_file_and_resumes(tmp_path):
     out = tmp_path / "out"
     # Long enough per image that the second is still training when the signal lands, even if
     # this process is slow to notice the first image's sidecar on a busy machine.
-    slow = ["--max-iters", "2000", "--min-learning-rate", "1e-30", "--depth", "2", "--width", "4",
+    slow = ["--init-weights", "", "--max-iters", "2000", "--min-learning-rate", "1e-30",
+            "--depth", "2", "--width", "4",
             "--crop-size", "12", "-q"]
     cmd = [sys.executable, str(ROOT / "run_zssr.py"), str(tmp_path / "in"), "-o", str(out), *slow]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True,
@@ -268,7 +270,8 @@ def test_interrupted_batch_leaves_no_partial_file_and_resumes(tmp_path):
     first = (out / "im0_zssr_x2.png").stat().st_mtime_ns
     assert cv2.imread(str(out / "im0_zssr_x2.png")).shape == (32, 32, 3)  # complete, readable
     assert main([str(tmp_path / "in"), "-o", str(out), "--skip-existing",
-                 "--max-iters", "3", "--depth", "2", "--width", "4", "--crop-size", "12",
+                 "--init-weights", "", "--max-iters", "3", "--depth", "2", "--width", "4",
+                 "--crop-size", "12",
                  "-q"]) == 0
     assert sorted(n for n in _written(out) if n.endswith(".png")) == [
         "im0_zssr_x2.png", "im1_zssr_x2.png", "im2_zssr_x2.png"]

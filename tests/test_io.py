@@ -22,8 +22,9 @@ from zssr.io import (
     write_json,
 )
 
-TINY = ["--max-iters", "2", "--depth", "2", "--width", "4", "--crop-size", "12",
-        "--test-every", "1", "--lr-slope-range", "2", "--back-projection-iters", "1", "-q"]
+TINY = ["--init-weights", "", "--max-iters", "2", "--depth", "2", "--width", "4",
+        "--crop-size", "12", "--test-every", "1", "--lr-slope-range", "2",
+        "--back-projection-iters", "1", "-q"]
 H, W = 12, 16
 
 

@@ -74,7 +74,8 @@ def test_an_x2_run_records_the_one_step_that_ran_not_the_configs_steps(tmp_path)
 
     src = tmp_path / "a.png"
     cv2.imwrite(str(src), (np.random.default_rng(0).random((12, 16, 3)) * 255).astype(np.uint8))
-    assert main([str(src), "-o", str(tmp_path), "--scale-steps", "2,4", "--max-iters", "2",
+    assert main([str(src), "-o", str(tmp_path), "--scale-steps", "2,4", "--init-weights", "",
+                 "--max-iters", "2",
                  "--depth", "2", "--width", "4", "--crop-size", "12", "--test-every", "1",
                  "--lr-slope-range", "2", "--back-projection-iters", "1", "-q"]) == 0
     record = json.loads((tmp_path / "a_zssr_x2.json").read_text())

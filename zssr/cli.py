@@ -242,12 +242,10 @@ def _prepare(args: argparse.Namespace) -> tuple[Resolved, Any, dict, list[Job], 
 
 
 def _preflight(args: argparse.Namespace, jobs: list[Job]) -> None:
-    """What must hold before any training: the output folder is writable, the ground truth
-    exists. (The single call site for ``batch.preflight`` once it exists.)"""
-    if args.output_dir:
-        batch.check_writable(Path(args.output_dir))
-    if args.gt and not Path(args.gt).is_file():
-        raise UsageError(f"--gt {args.gt}: no such file")
+    """What must hold before any training: the output folder (or each input's folder) is
+    writable, the ground truth exists."""
+    batch.preflight(jobs, out_dir=Path(args.output_dir) if args.output_dir else None,
+                    gt=args.gt)
 
 
 def _estimate_options(args: argparse.Namespace) -> Any:

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .quiet import QuietStderr, native_logs_wanted
+
 __all__ = ["ProgressBars", "QuietStderr", "import_backend", "BackendUnavailable",
            "stderr_is_terminal"]
 
@@ -102,29 +104,6 @@ class ProgressBars:
         self.key = None
 
 
-class QuietStderr:
-    """Silence file descriptor 2 (C++ libraries' start-up chatter) unless ``enabled`` is false."""
-
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
-        self.saved: int | None = None
-
-    def __enter__(self) -> QuietStderr:
-        if self.enabled:
-            sys.stderr.flush()
-            self.saved = os.dup(2)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 2)
-            os.close(devnull)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.saved is not None:
-            os.dup2(self.saved, 2)
-            os.close(self.saved)
-            self.saved = None
-
-
 def stderr_is_terminal() -> bool:
     """Whether ``sys.stderr`` is a terminal (bars), not a pipe or a file (a log)."""
     try:
@@ -152,7 +131,7 @@ def import_backend(*, quiet: bool = True) -> None:
     KeyboardInterrupt
         On Ctrl-C during the import (the caller turns it into one line).
     """
-    with QuietStderr(enabled=quiet):
+    with QuietStderr(enabled=quiet and not native_logs_wanted()):
         delay = float(os.environ.get(IMPORT_DELAY_ENV) or 0)
         if delay > 0:
             time.sleep(delay)
