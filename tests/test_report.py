@@ -176,10 +176,31 @@ def test_a_sidecar_record_of_the_command_line_becomes_an_entry(tmp_path, natural
     record = process(Job(image, Path("pic.png")), config=config, preset="ideal", scale=(2.0, 2.0),
                      kernel=array, kernel_info=kernel_info, out_dir=tmp_path / "out",
                      max_pixels=10**6, progress=recorder.track("pic.png"))
-    entry = recorder.add("pic.png", record)
+    recorder.add("pic.png", record)
+    (entry,) = recorder.entries()
     assert entry.output.shape[:2] == (24, 28) and entry.input.shape[:2] == (12, 14)
     assert [e[1] for e in entry.events] == [1, 2, 3]
     assert entry.kernel is not None and entry.kernel.shape == (7, 7)
     assert entry.seconds == record["seconds"]
     page = recorder.write(tmp_path / "report.html").read_text()
     assert len(_sections(page)) == 1 and len(_images(page)["kernel"]) == 1
+
+
+def test_an_estimated_kernels_record_shows_that_kernel_and_the_estimation_time(tmp_path, rng):
+    from zssr.kernels import save_kernel
+    from zssr.report import entry_from_record
+
+    iio.imwrite(tmp_path / "in.png", (rng.random((5, 6, 3)) * 255).astype(np.uint8))
+    iio.imwrite(tmp_path / "out.png", (rng.random((20, 24, 3)) * 255).astype(np.uint8))
+    for size in (5, 9):
+        save_kernel(tmp_path / f"k_x{2 if size == 5 else 4}.mat", np.ones((size, size)))
+    record = {"input": str(tmp_path / "in.png"), "output": str(tmp_path / "out.png"),
+              "scale": [4.0, 4.0], "seconds": 10.0, "kernel_estimation_seconds": 5.0,
+              "kernel_files": {f"x{s}": {"mat": str(tmp_path / f"k_x{s}.mat")} for s in (2, 4)},
+              "steps": [{"reconstruction_mse": [[60, 0.5]]}, {}], "metrics": None}
+    entry = entry_from_record(record, events=[(0, 1, 0.1, 1e-3)])
+    assert entry.name == "in.png" and entry.kernel.shape == (9, 9)
+    assert entry.seconds == 15.0 and entry.reconstruction == [[(60, 0.5)], []]
+    assert entry.output.shape == (20, 24, 3) and entry.events == [(0, 1, 0.1, 1e-3)]
+    del record["kernel_files"]
+    assert entry_from_record(record).kernel is None

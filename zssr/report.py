@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import html
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -44,13 +44,12 @@ main{padding:8px 28px 28px}
 .entry{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px;
 margin:14px 0;box-shadow:0 1px 2px rgba(0,0,0,.04)}
 h2{margin:0 0 10px;font-size:17px;word-break:break-all}
-.viewport{overflow:auto;max-height:72vh;background:#e9ecf1;border-radius:6px;
+.viewport{overflow:auto;max-height:64vh;background:#e9ecf1;border-radius:6px;
 border:1px solid var(--line)}
-.stage{position:relative;width:fit-content;max-width:100%;cursor:ew-resize;touch-action:none;
-user-select:none;line-height:0}
-.stage img{display:block;max-width:100%}
-.stage img.before{position:absolute;top:0;left:0;width:100%;height:100%;clip-path:inset(0 50% 0 0)}
-.stage.zoomed{max-width:none}.stage.zoomed img{max-width:none;width:100%}
+.stage{position:relative;margin:0 auto;cursor:ew-resize;touch-action:none;user-select:none;
+line-height:0}
+.stage img{display:block;width:100%}
+.stage img.before{position:absolute;top:0;left:0;height:100%;clip-path:inset(0 50% 0 0)}
 .stage.pixelated img{image-rendering:pixelated}
 .divider{position:absolute;top:0;bottom:0;left:50%;width:2px;margin-left:-1px;background:#fff;
 box-shadow:0 0 0 1px rgba(0,0,0,.35);pointer-events:none}
@@ -85,12 +84,15 @@ _JS = """
       top.style.clipPath = "inset(0 " + (100 - v) + "% 0 0)";
       line.style.left = v + "%";
     }
+    function fit() {
+      var room = stage.parentNode.clientWidth, high = window.innerHeight * 0.62;
+      return Math.max(1, Math.min(room, high * after.naturalWidth / after.naturalHeight));
+    }
     function rezoom() {
-      var z = zoom.value;
-      if (z === "fit") { stage.style.width = ""; stage.classList.remove("zoomed"); }
-      else { stage.style.width = after.naturalWidth * parseFloat(z) + "px";
-             stage.classList.add("zoomed"); }
-      stage.classList.toggle("pixelated", z !== "fit" && parseFloat(z) > 1);
+      if (!after.naturalWidth) return;
+      var z = zoom.value, w = z === "fit" ? fit() : after.naturalWidth * parseFloat(z);
+      stage.style.width = w + "px";
+      stage.classList.toggle("pixelated", w > after.naturalWidth + 0.5);
     }
     function drag(e) {
       var r = stage.getBoundingClientRect();
@@ -99,10 +101,12 @@ _JS = """
     }
     range.addEventListener("input", place);
     zoom.addEventListener("change", rezoom);
+    after.addEventListener("load", rezoom);
+    window.addEventListener("resize", function () { if (zoom.value === "fit") rezoom(); });
     stage.addEventListener("pointerdown", function (e) {
       stage.setPointerCapture(e.pointerId); drag(e); });
     stage.addEventListener("pointermove", function (e) { if (e.buttons) drag(e); });
-    place();
+    place(); rezoom();
   }
   function selftest() {
     var out = [], fails = 0, imgs = Array.prototype.slice.call(document.images);
@@ -200,30 +204,34 @@ class TrackedProgress:
 
 
 class Recorder:
-    """Collects a report's entries over a run or a batch.
+    """Collects a report's images over a run or a batch.
 
-    ``track(name, progress)`` wraps a progress callback; ``add(name, record)`` turns the CLI's
-    sidecar record of that image into an entry; ``write(path)`` writes the page.
+    ``track(name, progress)`` wraps a progress callback; ``add(name, record)`` keeps the CLI's
+    sidecar record of that image; ``write(path)`` re-reads each image and writes the page, so a
+    long batch holds no pixels in memory.
     """
 
     def __init__(self) -> None:
         self.events: dict[str, list] = {}
-        self.entries: list[ReportEntry] = []
+        self.records: list[tuple[str, dict[str, Any]]] = []
 
     def track(self, name: str, progress: Callable[[Any], None] | None = None) -> TrackedProgress:
         """A callback that records ``name``'s training events and forwards them to ``progress``."""
         self.events[name] = []
         return TrackedProgress(self.events[name], progress)
 
-    def add(self, name: str, record: dict[str, Any]) -> ReportEntry:
+    def add(self, name: str, record: dict[str, Any]) -> None:
         """Add the image of sidecar ``record`` (:func:`zssr.provenance.sidecar`) as ``name``."""
-        entry = entry_from_record(record, name=name, events=self.events.get(name, ()))
-        self.entries.append(entry)
-        return entry
+        self.records.append((name, record))
+
+    def entries(self) -> Iterator[ReportEntry]:
+        """The added images' entries, one at a time (each re-reads its files)."""
+        for name, record in self.records:
+            yield entry_from_record(record, name=name, events=self.events.get(name, ()))
 
     def write(self, path: str | Path, *, title: str = "zssr report") -> Path:
         """Write the page of every added image to ``path`` (atomically)."""
-        return write_report(path, self.entries, title=title)
+        return write_report(path, self.entries(), title=title)
 
 
 def entry_from_record(record: dict[str, Any], *, name: str | None = None,
@@ -315,8 +323,8 @@ def _panel(label: str, series: Sequence[tuple[float, float]], x_max: float, top:
     width, height, left, right = 640.0, 90.0, 62.0, 12.0
     to_y = _log_y([v for _, v in series])
     frame = (f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height}" '
-             f'class="frame"/><text x="4" y="{top + 12}" class="label">{html.escape(label)}'
-             "</text>")
+             f'class="frame"/><text x="{width - right - 6}" y="{top + 14}" class="label end">'
+             f"{html.escape(label)}</text>")
     if to_y is None:
         return frame + f'<text x="{left + 8}" y="{top + 50}" class="tick">not recorded</text>'
     pts = [(left + (width - left - right) * x / x_max, top + height * (1 - to_y(v)))
@@ -411,22 +419,27 @@ def _section(entry: ReportEntry, index: int) -> str:
         f'{curve_svg(entry.events, entry.reconstruction)}</div></section>')
 
 
-def render_report(entries: Sequence[ReportEntry], *, title: str = "zssr report") -> str:
-    """The page's HTML (one section per entry), with its CSS and script inline."""
-    toc = "".join(f'<li><a href="#image-{i}">{html.escape(e.name)}</a></li>'
-                  for i, e in enumerate(entries))
-    sections = "".join(_section(e, i) for i, e in enumerate(entries))
+def render_report(entries: Iterable[ReportEntry], *, title: str = "zssr report") -> str:
+    """The page's HTML (one section per entry, in order), with its CSS and script inline.
+
+    ``entries`` is consumed once, one entry at a time.
+    """
+    names, sections = [], []
+    for i, entry in enumerate(entries):
+        names.append(html.escape(entry.name))
+        sections.append(_section(entry, i))
+    toc = "".join(f'<li><a href="#image-{i}">{n}</a></li>' for i, n in enumerate(names))
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
-            f"<header><h1>{html.escape(title)}</h1><p>{len(entries)} image"
-            f"{'s' if len(entries) != 1 else ''}: drag across a picture or the slider to "
+            f"<header><h1>{html.escape(title)}</h1><p>{len(names)} image"
+            f"{'s' if len(names) != 1 else ''}: drag across a picture or the slider to "
             f"compare bicubic with zssr; zoom to see pixels.</p>"
-            f"{'<ol class=toc>' + toc + '</ol>' if len(entries) > 1 else ''}</header>"
-            f"<main>{sections}</main><script>{_JS}</script></body></html>\n")
+            f"{'<ol class=toc>' + toc + '</ol>' if len(names) > 1 else ''}</header>"
+            f"<main>{''.join(sections)}</main><script>{_JS}</script></body></html>\n")
 
 
-def write_report(path: str | Path, entries: Sequence[ReportEntry], *,
+def write_report(path: str | Path, entries: Iterable[ReportEntry], *,
                  title: str = "zssr report", overwrite: bool = True) -> Path:
     """Write the self-contained report page of ``entries`` to ``path`` atomically."""
     from .io import atomic_write
