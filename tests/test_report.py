@@ -1,6 +1,8 @@
 import base64
 import io
+import os
 import re
+import stat
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -204,3 +206,20 @@ def test_an_estimated_kernels_record_shows_that_kernel_and_the_estimation_time(t
     assert entry.output.shape == (20, 24, 3) and entry.events == [(0, 1, 0.1, 1e-3)]
     del record["kernel_files"]
     assert entry_from_record(record).kernel is None
+
+
+def test_the_page_gets_the_usual_permissions_not_the_temporary_files(rng, tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = write_report(tmp_path / "report.html", [_entry(rng)])
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_the_reconstruction_panel_appears_only_when_tests_were_run(rng):
+    entry = _entry(rng)
+    assert "reconstruction</text>" in render_report([entry])
+    entry.reconstruction = [[]]
+    page = render_report([entry])
+    assert "reconstruction</text>" not in page and '<polyline class="loss"' in page

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -344,7 +345,8 @@ def curve_svg(events: Sequence[tuple[int, int, float, float]],
               reconstruction: Sequence[Sequence[tuple[int, float]]]) -> str:
     """Inline SVG: loss, learning rate and reconstruction error (log scales) against iteration.
 
-    Scale steps follow each other on one iteration axis, separated by dashed lines.
+    One panel per series (the reconstruction panel only when tests were run); scale steps follow
+    each other on one iteration axis, separated by dashed lines.
     """
     n_steps = max([e[0] + 1 for e in events] + [len(reconstruction), 1])
     lengths = [max([e[1] for e in events if e[0] == s] +
@@ -355,16 +357,19 @@ def curve_svg(events: Sequence[tuple[int, int, float, float]],
     loss = [(offsets[s] + i, v) for s, i, v, _ in events]
     rate = [(offsets[s] + i, r) for s, i, _, r in events]
     mse = [(offsets[s] + i, m) for s, step in enumerate(reconstruction) for i, m in step]
-    body = (_panel("loss", loss, x_max, 6, "loss", False)
-            + _panel("learning rate", rate, x_max, 106, "rate", False)
-            + _panel("reconstruction", mse, x_max, 206, "mse", True))
+    panels = [("loss", loss, "loss", False), ("learning rate", rate, "rate", False)]
+    if mse:  # the cosine schedule runs no reconstruction tests
+        panels.append(("reconstruction", mse, "mse", True))
+    body = "".join(_panel(label, series, x_max, 6 + 100 * n, css, dots)
+                   for n, (label, series, css, dots) in enumerate(panels))
+    bottom = 100 * len(panels)
     for s in range(1, n_steps):
         x = 62 + (640 - 74) * offsets[s] / x_max
-        body += (f'<line x1="{x:.1f}" x2="{x:.1f}" y1="6" y2="296" class="step"/>'
+        body += (f'<line x1="{x:.1f}" x2="{x:.1f}" y1="6" y2="{bottom - 4}" class="step"/>'
                  f'<text x="{x + 3:.1f}" y="18" class="tick">step {s + 1}</text>')
-    body += (f'<text x="62" y="312" class="tick">0</text>'
-             f'<text x="628" y="312" class="tick end">{int(x_max)} iterations</text>')
-    return (f'<svg class="curve" viewBox="0 0 640 318" role="img" '
+    body += (f'<text x="62" y="{bottom + 12}" class="tick">0</text>'
+             f'<text x="628" y="{bottom + 12}" class="tick end">{int(x_max)} iterations</text>')
+    return (f'<svg class="curve" viewBox="0 0 640 {bottom + 18}" role="img" '
             f'aria-label="training curve">{body}</svg>')
 
 
@@ -450,6 +455,9 @@ def write_report(path: str | Path, entries: Iterable[ReportEntry], *,
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # the temporary file is private; the page need not be
 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, write, overwrite)
