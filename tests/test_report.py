@@ -223,3 +223,15 @@ def test_the_reconstruction_panel_appears_only_when_tests_were_run(rng):
     entry.reconstruction = [[]]
     page = render_report([entry])
     assert "reconstruction</text>" not in page and '<polyline class="loss"' in page
+
+
+def test_the_loss_panel_adds_a_moving_average_of_the_noisy_loss(rng):
+    entry = _entry(rng, n_events=100)
+    entry.events = [(0, i, 0.1 + 0.05 * (-1) ** i, 1e-3) for i in range(1, 101)]
+    page = render_report([entry])
+    ys = [float(p.split(",")[1]) for p in
+          re.search(r'<polyline class="loss smooth" points="([^"]*)"', page).group(1).split()]
+    raw = [float(p.split(",")[1]) for p in
+           re.search(r'<polyline class="loss" points="([^"]*)"', page).group(1).split()]
+    assert len(ys) == len(raw) == 100
+    assert np.ptp(ys[50:]) < 0.2 * np.ptp(raw[50:])

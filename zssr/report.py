@@ -45,7 +45,7 @@ main{padding:8px 28px 28px}
 .entry{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 18px;
 margin:14px 0;box-shadow:0 1px 2px rgba(0,0,0,.04)}
 h2{margin:0 0 10px;font-size:17px;word-break:break-all}
-.viewport{overflow:auto;max-height:64vh;background:#e9ecf1;border-radius:6px;
+.viewport{overflow:auto;max-height:60vh;background:#e9ecf1;border-radius:6px;
 border:1px solid var(--line)}
 .stage{position:relative;margin:0 auto;cursor:ew-resize;touch-action:none;user-select:none;
 line-height:0}
@@ -67,7 +67,8 @@ border:1px solid var(--line)}
 .curve{width:100%;max-width:640px;height:auto;font-size:11px}
 .curve .frame{fill:#fafbfc;stroke:var(--line)}
 .curve polyline{fill:none;stroke-width:1.4}.curve circle{stroke:none}
-.curve .loss{stroke:#2563eb}.curve .rate{stroke:#d97706}
+.curve .loss{stroke:#a9c1f5}.curve .loss.smooth{stroke:#1d4ed8;stroke-width:2}
+.curve .rate{stroke:#d97706}
 .curve polyline.mse{stroke:#059669}.curve circle.mse{fill:#059669}
 .curve .step{stroke:#9aa3b2;stroke-dasharray:4 3}
 .curve .label{fill:var(--ink);font-weight:600}.curve .tick{fill:var(--muted)}
@@ -86,7 +87,7 @@ _JS = """
       line.style.left = v + "%";
     }
     function fit() {
-      var room = stage.parentNode.clientWidth, high = window.innerHeight * 0.62;
+      var room = stage.parentNode.clientWidth, high = window.innerHeight * 0.55;
       return Math.max(1, Math.min(room, high * after.naturalWidth / after.naturalHeight));
     }
     function rezoom() {
@@ -318,9 +319,18 @@ def _log_y(values: Sequence[float]) -> Callable[[float], float] | None:
     return lambda v: (math.log10(v) - lo) / (hi - lo)
 
 
+def _smoothed(values: Sequence[float]) -> list[float]:
+    """An exponential moving average over a twentieth of the series, at least 5 points."""
+    alpha, out = 2.0 / (max(5, len(values) // 20) + 1), []
+    for v in values:
+        out.append(v if not out else out[-1] + alpha * (v - out[-1]))
+    return out
+
+
 def _panel(label: str, series: Sequence[tuple[float, float]], x_max: float, top: float,
-           css: str, dots: bool) -> str:
-    """One panel of the curve: a log-scaled polyline of (x, value) with its min/max labels."""
+           css: str, style: str = "line") -> str:
+    """One panel of the curve: a log-scaled polyline of (x, value) with its min/max labels;
+    ``style`` ``'dots'`` marks each point, ``'smooth'`` adds a moving average over the line."""
     width, height, left, right = 640.0, 90.0, 62.0, 12.0
     to_y = _log_y([v for _, v in series])
     frame = (f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height}" '
@@ -328,12 +338,17 @@ def _panel(label: str, series: Sequence[tuple[float, float]], x_max: float, top:
              f"{html.escape(label)}</text>")
     if to_y is None:
         return frame + f'<text x="{left + 8}" y="{top + 50}" class="tick">not recorded</text>'
+    kept = [(x, v) for x, v in series if math.isfinite(v) and v > 0]
+    good = [v for _, v in kept]
     pts = [(left + (width - left - right) * x / x_max, top + height * (1 - to_y(v)))
-           for x, v in series if math.isfinite(v) and v > 0]
-    good = [v for _, v in series if math.isfinite(v) and v > 0]
+           for x, v in kept]
     points = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
     out = frame + f'<polyline class="{css}" points="{points}"/>'
-    if dots:
+    if style == "smooth" and len(kept) > 2:
+        average = " ".join(f"{x:.1f},{top + height * (1 - to_y(v)):.1f}"
+                           for (x, _), v in zip(pts, _smoothed(good)))
+        out += f'<polyline class="{css} smooth" points="{average}"/>'
+    if style == "dots":
         out += "".join(f'<circle class="{css}" cx="{x:.1f}" cy="{y:.1f}" r="2.5"/>'
                        for x, y in pts)
     return out + (f'<text x="{left - 4}" y="{top + 10}" class="tick end">{max(good):.3g}</text>'
@@ -357,11 +372,11 @@ def curve_svg(events: Sequence[tuple[int, int, float, float]],
     loss = [(offsets[s] + i, v) for s, i, v, _ in events]
     rate = [(offsets[s] + i, r) for s, i, _, r in events]
     mse = [(offsets[s] + i, m) for s, step in enumerate(reconstruction) for i, m in step]
-    panels = [("loss", loss, "loss", False), ("learning rate", rate, "rate", False)]
+    panels = [("loss", loss, "loss", "smooth"), ("learning rate", rate, "rate", "line")]
     if mse:  # the cosine schedule runs no reconstruction tests
-        panels.append(("reconstruction", mse, "mse", True))
-    body = "".join(_panel(label, series, x_max, 6 + 100 * n, css, dots)
-                   for n, (label, series, css, dots) in enumerate(panels))
+        panels.append(("reconstruction", mse, "mse", "dots"))
+    body = "".join(_panel(label, series, x_max, 6 + 100 * n, css, style)
+                   for n, (label, series, css, style) in enumerate(panels))
     bottom = 100 * len(panels)
     for s in range(1, n_steps):
         x = 62 + (640 - 74) * offsets[s] / x_max
