@@ -235,3 +235,25 @@ def test_the_loss_panel_adds_a_moving_average_of_the_noisy_loss(rng):
            re.search(r'<polyline class="loss" points="([^"]*)"', page).group(1).split()]
     assert len(ys) == len(raw) == 100
     assert np.ptp(ys[50:]) < 0.2 * np.ptp(raw[50:])
+
+
+def _cli_has_report():
+    from zssr.cli import build_parser
+
+    return any("--report" in a.option_strings for a in build_parser()._actions)
+
+
+@pytest.mark.skipif(not _cli_has_report(), reason="zssr.cli has no --report flag yet")
+def test_the_command_line_writes_one_report_for_the_batch(tmp_path, natural_image):
+    from zssr.cli import main
+
+    for name, crop in (("a.png", natural_image[:12, :14]), ("b.png", natural_image[4:14, 2:12])):
+        iio.imwrite(tmp_path / name, (crop * 255).round().astype(np.uint8))
+    page = tmp_path / "page.html"
+    code = main([str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--scale", "2", "-o",
+                 str(tmp_path / "out"), "--max-iters", "3", "--depth", "3", "--width", "8",
+                 "--crop-size", "16", "-q", "--report", str(page)])
+    assert code == 0
+    html = page.read_text(encoding="utf-8")
+    assert len(_sections(html)) == 2 and "a.png" in html and "b.png" in html
+    assert html.count('<polyline class="loss" points=') == 2
