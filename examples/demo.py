@@ -3,8 +3,9 @@
 Run with ``make demo`` (or ``python examples/demo.py``). It runs the command line's
 default, the recommended ``warm`` preset (200 fine-tuning steps from shipped weights); add
 ``--preset ideal`` to the ``main([...])`` call below for the paper's recipe (minutes). Writes to
-``demo_output/``: the LR input, the ground truth, the bicubic and the ZSSR upscales, and the
-ZSSR sidecar JSON. The picture is scikit-image's ``astronaut`` (NASA, public domain).
+``demo_output/``: the LR input, the ground truth, the bicubic and the ZSSR upscales, the
+ZSSR sidecar JSON and ``report.html``, a page to open in a browser (drag the slider to compare
+bicubic with ZSSR). The picture is scikit-image's ``astronaut`` (NASA, public domain).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def run() -> int:
     iio.imwrite(out / "astronaut_bicubic_x2.png", np.round(bicubic * 255).astype(np.uint8))
     print("ZSSR x2 of demo_output/astronaut_lr.png (96x96 -> 192x192), preset warm")
     code = main([str(out / "astronaut_lr.png"), "--scale", "2", "-o", str(out),
-                 "--gt", str(out / "astronaut_hr.png"), "--overwrite"])
+                 "--gt", str(out / "astronaut_hr.png"), "--overwrite", "--report",
+                 str(out / "report.html")])
     if code != 0:
         return code
     meta = json.loads((out / "astronaut_lr_zssr_x2.json").read_text())
@@ -45,7 +47,7 @@ def run() -> int:
           f"SSIM-Y {ssim(bicubic, hr, scale=2):.4f}")
     print(f"ZSSR:    PSNR-Y {m['psnr_y']:.2f} dB, SSIM-Y {m['ssim_y']:.4f} "
           f"({meta['iterations']} iterations, {meta['seconds']:.0f} s)")
-    print(f"outputs in {out}/:")
+    print(f"open {out / 'report.html'} in a browser to compare; outputs in {out}/:")
     for name in ("astronaut_lr.png", "astronaut_bicubic_x2.png", "astronaut_lr_zssr_x2.png",
                  "astronaut_hr.png", "astronaut_lr_zssr_x2.json"):
         print(f"  {out / name}")

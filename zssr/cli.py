@@ -33,6 +33,7 @@ from .config import (
     preset_names,
 )
 from .progress import BackendUnavailable, import_backend
+from .report import Recorder
 
 __all__ = ["main", "main_entry", "build_parser", "config_from_args", "Resolved",
            "resolve_preset", "parse_scale", "to_flags", "UsageError", "ProcessingError",
@@ -141,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="--kernel estimated: average N KernelGANs of different seeds (default: 2)")
     add("--estimate-sharpen", type=float, default=None, metavar="P",
         help="raise the estimated kernel to this power (default: 1.5; 1 keeps it)")
+    add("--report", nargs="?", const="", default=None, metavar="FILE.html",
+        help="also write an HTML page: bicubic/zssr slider, kernel, training curve "
+             "(default: next to the output, or zssr_report.html for several inputs)")
     add("-o", "--output-dir", default=None, metavar="DIR",
         help="folder for outputs, mirroring the input folders (default: next to each input)")
     add("--gt", default=None, metavar="IMAGE",
@@ -238,7 +242,23 @@ def _prepare(args: argparse.Namespace) -> tuple[Resolved, Any, dict, list[Job], 
     if resolved.config.init_weights:
         batch.check_init_weights(resolved.config.init_weights)
     _preflight(args, jobs)
+    if args.report is not None:
+        args.report = _report_path(args, jobs)
     return resolved, kernel, kernel_info, jobs, ignored
+
+
+def _report_path(args: argparse.Namespace, jobs: list[Job]) -> Path:
+    """Where ``--report`` writes: the name given, else beside the one output, else
+    ``zssr_report.html`` in the output folder (or the current one)."""
+    if args.report:
+        if not args.report.lower().endswith((".html", ".htm")):
+            raise UsageError(f"--report {args.report}: give an .html file name (or put --report "
+                             "after the inputs)")
+        return Path(args.report)
+    out_dir = Path(args.output_dir) if args.output_dir else None
+    if len(jobs) == 1:
+        return batch.output_paths(jobs[0], out_dir, args.scale, ".html")[0]
+    return (out_dir or Path.cwd()) / "zssr_report.html"
 
 
 def _preflight(args: argparse.Namespace, jobs: list[Job]) -> None:
@@ -296,6 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    kernel=kernel, kernel_info=kernel_info, out_dir=out_dir,
                    overwrite=args.overwrite, max_pixels=args.max_pixels, gt=args.gt)
     run = {"process": process, "out_dir": out_dir, "to_flags": to_flags,
+           "report": Recorder() if args.report is not None else None,
            "clashes": batch.output_clashes(jobs, out_dir, args.scale)}
     outcomes: list[tuple[str, Job, str, float]] = []
     restore_signals = SIGNALS.install()
@@ -312,7 +333,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     finally:
         restore_signals()
+        if run["report"] is not None and run["report"].records:
+            say(f"report: {run['report'].write(args.report)}")
     return EXIT_FAILED if summary(jobs, outcomes, say) else EXIT_OK
+
 
 
 def main_entry() -> None:

@@ -26,7 +26,12 @@ def run_one(job: Job, args: Any, run: dict[str, Any], position: int) -> str:
     """Process one job; returns its line of the summary."""
     progress = ProgressBars(job.path.name, args.quiet, position, on_event=SIGNALS.check)
     note = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
+    recorder = run.get("report")
+    if recorder is not None:
+        progress = recorder.track(str(job.relative), progress)
     record = batch.process(job, progress=progress, note=note, **run["process"])
+    if recorder is not None:
+        recorder.add(str(job.relative), record)
     line = f"{record['output']} ({record['iterations']} it)"
     if record["metrics"]:
         line += (f" PSNR-Y {record['metrics']['psnr_y']:.2f} dB, "

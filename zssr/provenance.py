@@ -71,7 +71,8 @@ def steps_record(steps: Sequence[Any]) -> list[dict[str, Any]]:
              "lr_drop_iterations": s.lr_drop_iterations, "final_loss": s.final_loss,
              "train_seconds": s.train_seconds, "predict_seconds": s.predict_seconds,
              "back_projection_iters": s.back_projection_iters,
-             "precision": s.precision, "retried": s.retried} for s in steps]
+             "precision": s.precision, "retried": s.retried,
+             "reconstruction_mse": [list(t) for t in s.reconstruction_mse]} for s in steps]
 
 
 def sidecar(*, input_path: Path, input_shape: Sequence[int], info: Any, output_path: Path,

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -470,9 +469,6 @@ def write_report(path: str | Path, entries: Iterable[ReportEntry], *,
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # the temporary file is private; the page need not be
 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, write, overwrite)
