@@ -20,7 +20,8 @@ def _step():
     return SimpleNamespace(scale=(2.0, 2.0), iterations=5, final_learning_rate=1e-4,
                            lr_drop_iterations=[3], final_loss=0.01, train_seconds=1.5,
                            predict_seconds=0.5, back_projection_iters=10,
-                           precision="float32", retried=None)
+                           precision="float32", retried=None,
+                           reconstruction_mse=[(0, 0.02), (50, 0.01)])
 
 
 def test_sidecar_has_the_clis_keys_in_order_and_is_plain_json(tmp_path):
@@ -61,6 +62,7 @@ def test_a_16_bit_gray_with_alpha_is_written_as_rgba():
 def test_steps_versions_and_machine():
     (step,) = steps_record([_step()])
     assert step["scale"] == [2.0, 2.0] and step["iterations"] == 5 and step["retried"] is None
+    assert step["reconstruction_mse"] == [[0, 0.02], [50, 0.01]]  # the report's curve
     found = versions()
     assert {"zssr", "python", "numpy", "keras", "keras_backend"} <= set(found)
     assert "cores" in machine_description()
