@@ -79,5 +79,6 @@ def test_shipped_warm_weights_load_and_beat_interpolation(natural_image):
     # Without any per-image training the generic weights already beat bicubic interpolation.
     assert psnr(np.clip(forward(net, interpolated), 0, 1), hr, scale=2) > psnr(
         np.clip(interpolated, 0, 1), hr, scale=2) + 0.3
-    sr = ZSSR(preset("warm", max_iters=2, crop_size=32)).upscale(imresize(hr, 0.5), 2)
+    sr = ZSSR(preset("warm", max_iters=2, crop_size=32)).upscale(
+        np.clip(imresize(hr, 0.5), 0, 1), 2)  # bicubic overshoots [0, 1]; inputs may not
     assert sr.shape == hr.shape
