@@ -1,4 +1,6 @@
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -29,3 +31,18 @@ def shared_data_or_skip(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared benchmark data not present at {path} (only on the project machines)")
     return path
+
+
+@pytest.fixture
+def png_header_only():
+    """A writer of PNGs whose IHDR claims ``width`` x ``height`` (valid CRCs) over one tiny IDAT:
+    ``png_header_only(path, width, height) -> path``."""
+    def write(path, width, height):
+        def chunk(kind, data):
+            return (struct.pack(">I", len(data)) + kind + data
+                    + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+                         + chunk(b"IDAT", zlib.compress(b"\x00" * 7)) + chunk(b"IEND", b""))
+        return path
+    return write

@@ -2,11 +2,9 @@
 
 import os
 import signal
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import cv2
@@ -278,18 +276,8 @@ def test_interrupted_batch_leaves_no_partial_file_and_resumes(tmp_path):
     assert (out / "im0_zssr_x2.png").stat().st_mtime_ns == first
 
 
-def png_header_only(path, width, height):
-    """A PNG whose IHDR claims ``width`` x ``height`` (valid CRCs) and holds one tiny IDAT."""
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-                     + chunk(b"IDAT", zlib.compress(b"\x00" * 7)) + chunk(b"IEND", b""))
-    return path
-
-
-def test_max_pixels_is_checked_from_the_header_before_decoding(tmp_path, capsys, monkeypatch):
+def test_max_pixels_is_checked_from_the_header_before_decoding(tmp_path, capsys, monkeypatch,
+                                                               png_header_only):
     import zssr.io
 
     def no_decoding(path):

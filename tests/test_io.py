@@ -3,8 +3,6 @@
 import json
 import os
 import stat
-import struct
-import zlib
 from pathlib import Path
 
 import cv2
@@ -215,18 +213,7 @@ def test_the_temporary_name_is_hidden_keeps_the_suffix_and_is_never_longer(name)
     assert len(os.fsencode(tmp)) <= limit
 
 
-def png_header_only(path, width, height):
-    """A PNG whose IHDR claims ``width`` x ``height`` (valid CRCs) and holds one tiny IDAT."""
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-                     + chunk(b"IDAT", zlib.compress(b"\x00" * 7)) + chunk(b"IEND", b""))
-    return path
-
-
-def test_image_size_reads_the_header_only(tmp_path):
+def test_image_size_reads_the_header_only(tmp_path, png_header_only):
     src = tmp_path / "a.png"
     cv2.imwrite(str(src), np.zeros((5, 9, 3), np.uint8))
     assert image_size(src) == (5, 9)
@@ -237,7 +224,7 @@ def test_image_size_reads_the_header_only(tmp_path):
     assert image_size(tmp_path / "text.png") is None
 
 
-def test_a_header_too_large_for_opencv_reads_as_our_error(tmp_path):
+def test_a_header_too_large_for_opencv_reads_as_our_error(tmp_path, png_header_only):
     src = png_header_only(tmp_path / "huge.png", 100000, 100000)
     with pytest.raises(ImageReadError, match="huge.png") as exc:
         read_image(src)
