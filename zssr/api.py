@@ -14,11 +14,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .checks import float_image
 from .config import RECOMMENDED, ZSSRConfig, default_preset, kernel_safe
 from .config import preset as named_preset
 from .engine import Engine
-from .plan import KernelArg, total_scale
+from .plan import KernelArg, is_bicubic
 from .results import ProgressEvent, ZSSRResult
 
 __all__ = ["ZSSR", "upscale", "initial_weights", "clear_weights_cache"]
@@ -144,16 +143,11 @@ class ZSSR:
         """
         cfg = self.config
         weights = None
-        if cfg.init_weights:
-            total_scale(scale)  # a bad scale or image is reported before the weights
-            channels = float_image(image)[0].shape[2]
-            weights = initial_weights(cfg.init_weights, channels, depth=cfg.depth,
-                                      width=cfg.width)
+        if cfg.init_weights:  # read once the engine has checked the image and the scale
+            def weights(channels: int) -> list[np.ndarray]:
+                return initial_weights(cfg.init_weights, channels, depth=cfg.depth,
+                                       width=cfg.width)
         return Engine(cfg, weights).run(image, scale, kernel, progress=progress)
-
-
-def _is_bicubic(kernel: KernelArg) -> bool:
-    return kernel is None or (isinstance(kernel, str) and kernel == "bicubic")
 
 
 def upscale(
@@ -192,7 +186,7 @@ def upscale(
     if config is not None and preset is not None:
         raise ValueError("give config or preset, not both")
     if config is None:
-        given = not _is_bicubic(kernel)
+        given = not is_bicubic(kernel)
         config = named_preset(preset or default_preset(given))
         if given:
             config, _ = kernel_safe(config)

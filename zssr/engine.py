@@ -74,16 +74,19 @@ class Engine:
     ----------
     config : ZSSRConfig, optional
         The recipe; defaults to the ``ideal`` preset.
-    initial_weights : list of ndarray, optional
+    initial_weights : list of ndarray, or callable, optional
         Starting weights for a network of the image's channel count (as ``get_weights()``
-        returns them); required when ``config.init_weights`` is set, which the engine does not
-        read itself (:class:`zssr.ZSSR` loads the file).
+        returns them), or a function of the channel count that returns them (called once per
+        run, after the image and scale are checked); required when ``config.init_weights`` is
+        set, which the engine does not read itself (:class:`zssr.ZSSR` loads the file).
     """
 
     def __init__(self, config: ZSSRConfig | None = None,
-                 initial_weights: Sequence[np.ndarray] | None = None) -> None:
+                 initial_weights: Sequence[np.ndarray] | Callable[[int], Sequence[np.ndarray]]
+                 | None = None) -> None:
         self.config = config if config is not None else ZSSRConfig()
-        self.initial_weights = None if initial_weights is None else list(initial_weights)
+        self.initial_weights = (initial_weights if initial_weights is None
+                                or callable(initial_weights) else list(initial_weights))
         if self.config.init_weights and self.initial_weights is None:
             raise ValueError(
                 f"init_weights={self.config.init_weights!r} is set but no initial_weights "
@@ -105,6 +108,9 @@ class Engine:
         start = time.perf_counter()
         current, squeeze = float_image(image)
         plan = make_plan(current.shape, total, kernel, cfg)
+        weights = self.initial_weights
+        if callable(weights):
+            weights = list(weights(current.shape[2]))
         rng = np.random.default_rng(cfg.seed)
         original = current
         sources = [FatherSource(current, 1.0)]
@@ -113,7 +119,7 @@ class Engine:
             reports: list[StepReport] = []
             for step in plan.steps:
                 if held.model is None or cfg.init_net_for_each_step:
-                    self._take(held, current.shape[2], cfg.precision, self.initial_weights)
+                    self._take(held, current.shape[2], cfg.precision, weights)
                 ctx = StepContext(step, len(plan.steps), sources, current, rng, progress)
                 t0 = time.perf_counter()
                 report = self._fit_or_retry(held, ctx)
@@ -121,8 +127,6 @@ class Engine:
                 output = self.predict(held.model, current, step, len(plan.steps), progress)
                 report.train_seconds = t1 - t0
                 report.predict_seconds = time.perf_counter() - t1
-                report.scale = step.scale
-                report.back_projection_iters = step.back_projection_iters
                 reports.append(report)
                 if step.base_change:
                     current = output
@@ -209,9 +213,10 @@ class Engine:
             if rate.finished():
                 break
         return StepReport(
-            scale=ctx.step.relative, iterations=iteration + 1, final_learning_rate=rate.value,
+            scale=ctx.step.scale, iterations=iteration + 1, final_learning_rate=rate.value,
             lr_drop_iterations=list(rate.drops), final_loss=loss, train_seconds=0.0,
-            predict_seconds=0.0, back_projection_iters=0, reconstruction_mse=list(rate.tests),
+            predict_seconds=0.0, back_projection_iters=ctx.step.back_projection_iters,
+            reconstruction_mse=list(rate.tests),
         )
 
     def _pair(self, sources, ctx: StepContext, channels: int, unit: float | None):

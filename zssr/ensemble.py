@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .resize import as_pair, downscale_with_kernel, imresize, output_shape_for
+from .resize import as_pair, downscale, imresize, output_shape_for
 
 __all__ = ["transform", "untransform", "members", "mean_of_transforms", "back_projection",
            "median", "self_ensemble"]
@@ -47,14 +47,6 @@ def mean_of_transforms(run: Callable[[np.ndarray], np.ndarray], image: np.ndarra
     return total * np.float32(1.0 / 8.0)
 
 
-def _downscale(image: np.ndarray, scale: tuple[float, float], kernel: np.ndarray | None,
-               output_shape: Sequence[int]) -> np.ndarray:
-    inv = (1.0 / scale[0], 1.0 / scale[1])
-    if kernel is None:
-        return imresize(image, inv, output_shape=output_shape)
-    return downscale_with_kernel(image, kernel, inv, output_shape=output_shape)
-
-
 def back_projection(sr: np.ndarray, lr: np.ndarray, scale: float | Sequence[float],
                     kernel: np.ndarray | None = None, iterations: int = 1) -> np.ndarray:
     """Iterative back-projection: make ``sr`` consistent with ``lr``.
@@ -67,8 +59,9 @@ def back_projection(sr: np.ndarray, lr: np.ndarray, scale: float | Sequence[floa
     M. Irani, S. Peleg, "Improving resolution by image registration", CVGIP 1991.
     """
     pair = as_pair(scale)
+    inv = (1.0 / pair[0], 1.0 / pair[1])
     for _ in range(iterations):
-        residual = lr - _downscale(sr, pair, kernel, lr.shape[:2])
+        residual = lr - downscale(sr, inv, kernel, output_shape=lr.shape[:2])
         sr = np.clip(sr + imresize(residual, pair, output_shape=sr.shape[:2]), 0.0, 1.0)
     return sr
 

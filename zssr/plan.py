@@ -16,7 +16,7 @@ import numpy as np
 from .resize import as_pair, output_shape_for
 
 __all__ = ["Pair", "KernelArg", "MIN_SON_SIDE", "Step", "Plan", "total_scale", "scale_steps",
-           "spread", "step_kernels", "check_size", "make_plan"]
+           "spread", "is_bicubic", "step_kernels", "check_size", "make_plan"]
 
 Pair = tuple[float, float]
 KernelArg = None | str | np.ndarray | Sequence[np.ndarray]
@@ -139,6 +139,11 @@ def check_size(shape: Sequence[int], scale: Pair) -> None:
         )
 
 
+def is_bicubic(kernel: KernelArg) -> bool:
+    """Whether a kernel argument means MATLAB's bicubic kernel (``None`` or ``'bicubic'``)."""
+    return kernel is None or (isinstance(kernel, str) and kernel == "bicubic")
+
+
 def step_kernels(kernel: KernelArg, n_steps: int) -> list[np.ndarray | None]:
     """One normalised kernel (float64, sum 1) per step, or ``None`` for bicubic.
 
@@ -148,7 +153,7 @@ def step_kernels(kernel: KernelArg, n_steps: int) -> list[np.ndarray | None]:
         For a string other than ``'bicubic'``, a count that does not match ``n_steps``, or a
         kernel that is not a finite 2-D array with a positive sum.
     """
-    if kernel is None or (isinstance(kernel, str) and kernel == "bicubic"):
+    if is_bicubic(kernel):
         return [None] * n_steps
     if isinstance(kernel, str):
         raise ValueError(

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .quiet import QuietStderr, native_logs_wanted
+from .quiet import QuietStderr, quiet_native_stderr
 
 __all__ = ["ProgressBars", "QuietStderr", "import_backend", "BackendUnavailable",
            "stderr_is_terminal"]
@@ -131,7 +131,7 @@ def import_backend(*, quiet: bool = True) -> None:
     KeyboardInterrupt
         On Ctrl-C during the import (the caller turns it into one line).
     """
-    with QuietStderr(enabled=quiet and not native_logs_wanted()):
+    with quiet_native_stderr(enabled=quiet):
         delay = float(os.environ.get(IMPORT_DELAY_ENV) or 0)
         if delay > 0:
             time.sleep(delay)

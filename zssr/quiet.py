@@ -71,6 +71,7 @@ class QuietStderr:
                 _saved = None
 
 
-def quiet_native_stderr() -> QuietStderr:
-    """A :class:`QuietStderr` that is on unless :func:`native_logs_wanted` (``ZSSR_DEBUG=1``)."""
-    return QuietStderr(enabled=not native_logs_wanted())
+def quiet_native_stderr(enabled: bool = True) -> QuietStderr:
+    """A :class:`QuietStderr` that is on when ``enabled`` unless :func:`native_logs_wanted`
+    (``ZSSR_DEBUG=1``)."""
+    return QuietStderr(enabled=enabled and not native_logs_wanted())

@@ -26,7 +26,8 @@ from functools import cached_property, lru_cache
 import cv2
 import numpy as np
 
-__all__ = ["imresize", "downscale_with_kernel", "output_shape_for", "as_pair", "cubic"]
+__all__ = ["imresize", "downscale_with_kernel", "downscale", "output_shape_for", "as_pair",
+           "cubic"]
 
 ScaleLike = float | Sequence[float]
 
@@ -351,3 +352,12 @@ def downscale_with_kernel(
         taps = _sample_taps(image.shape[axis], out_shape[axis], scales[axis], offset)
         out = _apply_axis(out, taps, axis)
     return out.astype(image.dtype, copy=False)
+
+
+def downscale(image: np.ndarray, scale: ScaleLike, kernel: np.ndarray | None, *,
+              output_shape: Sequence[int] | None = None) -> np.ndarray:
+    """Shrink ``image`` by ``scale`` (<= 1 per axis) the way an image of that kernel was made:
+    MATLAB's bicubic :func:`imresize` for ``kernel=None``, else :func:`downscale_with_kernel`."""
+    if kernel is None:
+        return imresize(image, scale, output_shape=output_shape)
+    return downscale_with_kernel(image, kernel, scale, output_shape=output_shape)

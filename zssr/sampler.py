@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .resize import downscale_with_kernel, imresize, output_shape_for
+from .resize import downscale, imresize, output_shape_for
 
 __all__ = ["FatherSource", "sample_hr_father", "father_to_son", "interpolate_son",
            "gradient_weight_map", "with_weight_maps", "test_regions"]
@@ -231,10 +231,7 @@ def father_to_son(
     Gaussian noise of std ``noise_std``, clipped to [0, 1]."""
     inv = (1.0 / scale[0], 1.0 / scale[1])
     shape = output_shape_for(hr_father.shape, inv)
-    if kernel is None:
-        lr_son = imresize(hr_father, inv, output_shape=shape)
-    else:
-        lr_son = downscale_with_kernel(hr_father, kernel, inv, output_shape=shape)
+    lr_son = downscale(hr_father, inv, kernel, output_shape=shape)
     if noise_std > 0:
         lr_son = lr_son + rng.standard_normal(lr_son.shape).astype(lr_son.dtype) * noise_std
     return np.clip(lr_son, 0.0, 1.0)

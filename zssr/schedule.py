@@ -37,7 +37,7 @@ def lr_should_drop(iterations: Sequence[int], errors: Sequence[float], ratio: fl
     whether the fall is no longer significant, i.e. ``-ratio * slope < std(slope)``.
 
     The slope's standard error is the ordinary least-squares one with n - 2 degrees of freedom
-    (NumPy >= 1.16's ``polyfit(cov=True)``); NumPy of 2018 divided by n - 4 instead.
+    (NumPy >= 1.16's ``polyfit(cov=True)``); NumPy before 1.16 divided by n - 4 instead.
 
     References
     ----------
@@ -108,12 +108,11 @@ class RatePolicy:
     def update(self, iteration: int) -> bool:
         """After ``iteration`` (and its test); whether :attr:`value` dropped."""
         cfg = self.config
-        window = cfg.lr_slope_range // cfg.test_every
-        last_drop = self.drops[-1] if self.drops else 0
-        if (self.cosine or (iteration + 1) % cfg.lr_check_every != 0
-                or iteration - last_drop <= cfg.min_iters):
+        if self.cosine or (iteration + 1) % cfg.lr_check_every != 0:
+            return False  # the common case, decided first: this runs every iteration
+        if iteration - (self.drops[-1] if self.drops else 0) <= cfg.min_iters:
             return False
-        recent = self.tests[-window:]
+        recent = self.tests[-(cfg.lr_slope_range // cfg.test_every):]
         if not lr_should_drop([i for i, _ in recent], [e for _, e in recent],
                               cfg.lr_change_ratio):
             return False

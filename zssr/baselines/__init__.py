@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 
 from ..checks import float_image
-from ..weights import read_manifest, sha256_file, shipped
+from ..weights import BASELINES_DIR, read_manifest, sha256_file, shipped
 
 __all__ = ["NAMES", "build", "load", "manifest", "upscale", "bicubic", "weights_path"]
 
 NAMES = ("edsr-baseline",)
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS_DIR = BASELINES_DIR
 
 
 def _integer_scale(scale: Any) -> int:
