@@ -487,3 +487,24 @@ def test_the_wheel_installs_a_zssr_command(tmp_path):
         name = next(n for n in zf.namelist() if n.endswith(".dist-info/entry_points.txt"))
         text = zf.read(name).decode()
     assert "[console_scripts]" in text and "zssr = zssr.cli:main_entry" in text
+
+
+def test_a_report_in_an_unwritable_place_is_refused_before_training(image_file, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main([str(image_file), "--report", str(blocker / "r.html"), *TINY]) == 2
+    assert "--report" in capsys.readouterr().err
+    assert not list(image_file.parent.glob("*_zssr_*"))
+
+
+def test_init_weights_of_another_shape_are_refused_before_any_image(image_file, tmp_path,
+                                                                       capsys):
+    from zssr.network import build_network
+
+    weights = tmp_path / "w.weights.h5"
+    build_network(3, depth=3, width=8).save_weights(str(weights))
+    code = main([str(image_file), "--preset", "ideal", "--init-weights", str(weights),
+                 "--depth", "4", "--width", "8", "--max-iters", "2", "-q"])
+    assert code == 2
+    assert "--init-weights" in capsys.readouterr().err
+    assert not list(image_file.parent.glob("*_zssr_*"))

@@ -25,8 +25,8 @@ from .signals import DeferredSignals
 
 __all__ = ["UsageError", "ProcessingError", "Job", "SIGNALS", "expand_inputs", "output_clashes",
            "output_paths", "existing_output", "format_scale", "check_size", "check_writable",
-           "preflight", "check_init_weights", "KERNEL_WORDS", "load_kernel_spec",
-           "estimate_options", "process"]
+           "preflight", "check_init_weights", "check_weights_fit", "KERNEL_WORDS",
+           "load_kernel_spec", "estimate_options", "process"]
 
 _OUTPUT_NAME = re.compile(r"_zssr_x[0-9.]+(x[0-9.]+)?$")
 
@@ -204,6 +204,25 @@ def check_init_weights(init_weights: str) -> None:
     elif not Path(init_weights).is_file():
         raise UsageError(f"init_weights: no such file: {init_weights} (give a weights file "
                          f"or one of: {', '.join(NAMES)})")
+
+
+def check_weights_fit(config: ZSSRConfig) -> None:
+    """Check that ``config.init_weights`` holds a network of ``config``'s depth and width, for
+    RGB or gray images (else :class:`UsageError`); imports Keras. The arrays read are kept, so
+    the runs that follow do not read the file again."""
+    if not config.init_weights:
+        return
+    from .api import initial_weights
+
+    errors = []
+    for channels in (3, 1):
+        try:
+            initial_weights(config.init_weights, channels, depth=config.depth,
+                            width=config.width)
+            return
+        except (FileNotFoundError, ValueError) as e:
+            errors.append(e)
+    raise UsageError(f"init_weights={config.init_weights}: {errors[0]}")
 
 
 KERNEL_WORDS = ("bicubic", "estimated")

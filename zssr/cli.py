@@ -241,9 +241,14 @@ def _prepare(args: argparse.Namespace) -> tuple[Resolved, Any, dict, list[Job], 
         raise UsageError("--max-pixels must be >= 1")
     if resolved.config.init_weights:
         batch.check_init_weights(resolved.config.init_weights)
-    _preflight(args, jobs)
+    batch.preflight(jobs, out_dir=Path(args.output_dir) if args.output_dir else None,
+                    gt=args.gt)
     if args.report is not None:
         args.report = _report_path(args, jobs)
+        try:
+            batch.check_writable(args.report.parent)
+        except UsageError:
+            raise UsageError(f"--report {args.report}: its folder cannot be written") from None
     return resolved, kernel, kernel_info, jobs, ignored
 
 
@@ -259,13 +264,6 @@ def _report_path(args: argparse.Namespace, jobs: list[Job]) -> Path:
     if len(jobs) == 1:
         return batch.output_paths(jobs[0], out_dir, args.scale, ".html")[0]
     return (out_dir or Path.cwd()) / "zssr_report.html"
-
-
-def _preflight(args: argparse.Namespace, jobs: list[Job]) -> None:
-    """What must hold before any training: the output folder (or each input's folder) is
-    writable, the ground truth exists."""
-    batch.preflight(jobs, out_dir=Path(args.output_dir) if args.output_dir else None,
-                    gt=args.gt)
 
 
 def _estimate_options(args: argparse.Namespace) -> Any:
@@ -321,6 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     outcomes: list[tuple[str, Job, str, float]] = []
     restore_signals = SIGNALS.install()
     try:
+        batch.check_weights_fit(resolved.config)  # before any kernel estimation or training
         process["estimate"] = _estimate_options(args)
         run_batch(jobs, args, run, outcomes)
     except UsageError as exc:
