@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from ..provenance import machine_description
 from .datasets import load_dataset
 from .methods import METHODS, get
 from .runner import evaluate
-from .tables import method_markdown, write_comparison
+from .tables import method_markdown, write_comparison, write_text
 
 __all__ = ["build_parser", "main", "parse_sets"]
 
@@ -132,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     overrides.update(parse_sets(args.set, parser))
     if args.reuse and not args.outputs:
         parser.error("--reuse needs --outputs DIR")
+    if len(methods) > 1 and importlib.util.find_spec("matplotlib") is None:
+        parser.error("comparing methods draws a figure with matplotlib: pip install "
+                     "'zssr[bench]'")
     out_dir = Path(args.results_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = _meta(args, overrides)
@@ -148,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         stem = _stem(meta["dataset"], args.scale, method, args.preset, suffix)
         write_json(out_dir / f"{stem}.json",
                    {"meta": meta, **{k: v for k, v in table.items() if k != "crops"}})
-        (out_dir / f"{stem}.md").write_text(method_markdown(meta, table))
+        write_text(out_dir / f"{stem}.md", method_markdown(meta, table))
         print(f"  wrote {out_dir / stem}.md/.json")
     if len(tables) > 1:
         stem = f"{meta['dataset']}_x{args.scale}_compare_{'+'.join(methods)}{suffix}"

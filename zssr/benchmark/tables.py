@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import write_json
+from ..io import atomic_write, write_json
 from .datasets import Sample
 from .methods import get
 
 __all__ = ["figure_box", "comparison_table", "compare_markdown", "method_markdown",
-           "write_figure", "write_comparison"]
+           "write_figure", "write_comparison", "write_text"]
 
 
 def figure_box(hr: np.ndarray, scale: int, size: int | None = None) -> tuple[slice, slice]:
@@ -114,10 +114,8 @@ def write_figure(path: Path, samples: list[Sample], tables: list[dict]) -> None:
             if j == 0:
                 ax.set_ylabel(sample.name, fontsize=7)
     fig.tight_layout()
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110), True)
     plt.close(fig)
-    tmp.replace(path)
 
 
 def write_comparison(out_dir: Path, stem: str, meta: dict, tables: list[dict],
@@ -128,12 +126,12 @@ def write_comparison(out_dir: Path, stem: str, meta: dict, tables: list[dict],
 
     table = comparison_table(tables)
     paths = [out_dir / f"{stem}.{ext}" for ext in ("md", "csv", "json", "png")]
-    paths[0].write_text(compare_markdown(meta, table))
+    write_text(paths[0], compare_markdown(meta, table))
     buf = _io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(table["rows"][0]))
     writer.writeheader()
     writer.writerows(table["rows"])
-    paths[1].write_text(buf.getvalue())
+    write_text(paths[1], buf.getvalue())
     write_json(paths[2], {"meta": meta, **table,
                           "tables": [{k: v for k, v in t.items() if k != "crops"}
                                      for t in tables]})
@@ -174,3 +172,9 @@ def method_markdown(meta: dict, table: dict) -> str:
                      f"({m['kernel_error_bicubic']:.4f}) | {m['resynthesis_psnr']:.2f} "
                      f"({m['resynthesis_psnr_gt_kernel']:.2f}) |")
     return "\n".join(lines) + "\n"
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write a text table atomically (:func:`zssr.io.atomic_write`)."""
+    atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text), True)
+    return Path(path)

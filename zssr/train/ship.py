@@ -146,27 +146,34 @@ def ship_edsr(checkpoint_dir: str | Path, *, scale: int, set5: str | Path, hardw
         Where shipped baseline weights live.
     """
     from ..baselines import build, load, weights_path
+    from ..benchmark import load_edsr_layout
 
     state = read_state(checkpoint_dir)
+    samples = load_edsr_layout(Path(set5), scale)  # a bad set5 fails before the export
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / weights_path(name, scale).name
     export_best(checkpoint_dir, target, lambda: build(name, scale))
     model = load(name, scale, weights=target)
     entry = _entry(target, state, EDSR_RECIPE, hardware, note, name=name, scale=scale,
-                   params=int(model.count_params()), **set5_scores(model, Path(set5), scale))
+                   params=int(model.count_params()), **_scores(model, samples, scale))
     write_manifest_entry(folder / "manifest.json", entry)
     return entry
 
 
 def set5_scores(model: Any, set5: Path, scale: int) -> dict:
     """Mean PSNR-Y / SSIM-Y of a baseline model on Set5 at ``scale`` (papers' protocol)."""
-    from ..baselines import upscale
     from ..benchmark import load_edsr_layout
+
+    return _scores(model, load_edsr_layout(set5, scale), scale)
+
+
+def _scores(model: Any, samples: list, scale: int) -> dict:
+    from ..baselines import upscale
     from ..metrics import psnr, ssim
 
     rows = []
-    for sample in load_edsr_layout(set5, scale):
+    for sample in samples:
         sr = upscale(model, sample.lr)
         rows.append((psnr(sr, sample.hr, scale=scale), ssim(sr, sample.hr, scale=scale)))
     return {"set5_psnr_y": float(np.mean([r[0] for r in rows])),
