@@ -46,3 +46,18 @@ def png_header_only():
                          + chunk(b"IDAT", zlib.compress(b"\x00" * 7)) + chunk(b"IEND", b""))
         return path
     return write
+
+
+@pytest.fixture
+def hr_folder(natural_image):
+    """A writer of training folders: ``hr_folder(path, n=4, step=4) -> path`` holds ``n`` 8-bit
+    PNG crops of :func:`natural_image`, each ``step`` pixels right of the last."""
+    def write(path, n=4, step=4):
+        import imageio.v3 as iio
+
+        path.mkdir(parents=True)
+        for i in range(n):
+            crop = natural_image[:, i * step:i * step + 60]
+            iio.imwrite(path / f"img{i}.png", (crop * 255).astype(np.uint8))
+        return path
+    return write

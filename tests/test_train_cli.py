@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from zssr.train.cli import build_parser, main
@@ -17,15 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY_WARM = ["--val-count", "1", "--batch-size", "2", "--crop", "24", "--depth", "3",
              "--width", "8", "-q"]
 TINY_EDSR = ["--blocks", "1", "--width", "8", "--patch", "12", "--batch-size", "2", "-q"]
-
-
-def _folder(path, natural, n=3):
-    import imageio.v3 as iio
-
-    path.mkdir(parents=True)
-    for i in range(n):
-        iio.imwrite(path / f"img{i}.png", (natural[:, i * 8:i * 8 + 60] * 255).astype(np.uint8))
-    return path
 
 
 def test_every_flag_reaches_the_config_and_the_task(tmp_path):
@@ -57,8 +47,8 @@ def test_every_flag_reaches_the_config_and_the_task(tmp_path):
     assert config == WarmStart().config(hr_dirs=["a"], checkpoint_dir="ck", init_from="warm")
 
 
-def test_errors_name_the_flags(tmp_path, natural_image, capsys):
-    hr = _folder(tmp_path / "hr", natural_image, n=2)
+def test_errors_name_the_flags(tmp_path, hr_folder, capsys):
+    hr = hr_folder(tmp_path / "hr", n=2, step=8)
     base = ["edsr", "--hr-dir", str(hr), "--scale", "2", "--checkpoint-dir",
             str(tmp_path / "ck"), "--iters", "2", *TINY_EDSR]
     assert main(base + ["--resume", "--val-count", "1"]) == 2
@@ -76,10 +66,10 @@ def test_errors_name_the_flags(tmp_path, natural_image, capsys):
     assert "--kernel-mix must be in [0, 1]" in capsys.readouterr().err
 
 
-def test_auto_precision_is_resolved_and_recorded(tmp_path, natural_image, capsys):
+def test_auto_precision_is_resolved_and_recorded(tmp_path, hr_folder, capsys):
     from zssr.network import precision_warning, resolve_precision
 
-    hr = _folder(tmp_path / "hr", natural_image)
+    hr = hr_folder(tmp_path / "hr", n=3, step=8)
     for precision in ("auto", "mixed_bfloat16"):
         ck = tmp_path / precision
         assert main(["warm-start", "--hr-dir", str(hr), "--checkpoint-dir", str(ck),
@@ -92,7 +82,7 @@ def test_auto_precision_is_resolved_and_recorded(tmp_path, natural_image, capsys
             precision_warning(precision))
 
 
-def test_ship_and_score_commands(tmp_path, natural_image, capsys):
+def test_ship_and_score_commands(tmp_path, hr_folder, capsys):
     ck = tmp_path / "ck"
     ck.mkdir()
     (ck / "state.json").write_text(json.dumps({"best_step": 0, "best_score": 30.0, "args": {}}))
@@ -101,7 +91,7 @@ def test_ship_and_score_commands(tmp_path, natural_image, capsys):
     assert "no step beat the weights the run started from" in capsys.readouterr().err
     assert main(["ship-warm", "--checkpoint-dir", str(ck), "--hardware", "test"]) == 2
     assert "nothing to ship" in capsys.readouterr().err
-    hr = _folder(tmp_path / "hr", natural_image)
+    hr = hr_folder(tmp_path / "hr", n=3, step=8)
     assert main(["score", "--hr-dir", str(hr), "--scale", "2", "--val-count", "1",
                  str(tmp_path / "no.h5")], ) == 2
     assert "no weights file" in capsys.readouterr().err
@@ -127,8 +117,8 @@ def test_the_former_warm_shipping_command_says_where_it_went():
     assert out.returncode == 1 and "python -m zssr.train ship-warm" in out.stderr
 
 
-def test_sigterm_writes_a_checkpoint_and_exits_130(tmp_path, natural_image):
-    hr = _folder(tmp_path / "hr", natural_image)
+def test_sigterm_writes_a_checkpoint_and_exits_130(tmp_path, hr_folder):
+    hr = hr_folder(tmp_path / "hr", n=3, step=8)
     ck = tmp_path / "ck"
     cmd = [sys.executable, "-m", "zssr.baselines.train", "--hr-dir", str(hr), "--scale", "2",
            *TINY_EDSR, "--val-count", "1", "--val-every", "1", "--iters", "1000000",

@@ -13,15 +13,6 @@ from zssr.train.edsr import TrainData, copy_matching_weights, make_pairs
 TINY = dict(blocks=1, width=8, patch=12)
 
 
-def _folder(path, natural, n=4):
-    import imageio.v3 as iio
-
-    path.mkdir(parents=True)
-    for i in range(n):
-        iio.imwrite(path / f"img{i}.png", (natural[:, i * 4:i * 4 + 60] * 255).astype(np.uint8))
-    return path
-
-
 def _config(task, hr, ck, **kw):
     return task.config(hr_dirs=[hr], checkpoint_dir=ck, batch_size=2, quiet=True, **kw)
 
@@ -41,9 +32,9 @@ def test_pairs_are_mod_cropped_and_crops_aligned(natural_image, rng):
         TrainData([(lr, hr2)], 3, 30, rng)
 
 
-def test_training_checkpoints_resumes_and_writes_best(tmp_path, natural_image):
+def test_training_checkpoints_resumes_and_writes_best(tmp_path, hr_folder):
     task = EDSR(scale=2, **TINY)
-    hr = _folder(tmp_path / "hr", natural_image)
+    hr = hr_folder(tmp_path / "hr")
     out = tmp_path / "w.weights.h5"
     config = _config(task, hr, tmp_path / "ck", val_count=1, val_every=2, iters=4, output=out)
     state = _run(task, config)
@@ -56,9 +47,9 @@ def test_training_checkpoints_resumes_and_writes_best(tmp_path, natural_image):
     model.load_weights(str(out))  # the best weights fit the architecture they were trained as
 
 
-def test_training_errors_name_the_option(tmp_path, natural_image):
+def test_training_errors_name_the_option(tmp_path, hr_folder):
     task = EDSR(scale=2, **TINY)
-    hr = _folder(tmp_path / "hr", natural_image, n=2)
+    hr = hr_folder(tmp_path / "hr", n=2)
     config = _config(task, hr, tmp_path / "ck", val_count=1, iters=2)
     with pytest.raises(TrainConfigError, match="no checkpoint") as e:
         _run(task, config.replace(resume=True))
@@ -84,14 +75,13 @@ def test_init_from_x2_copies_all_but_the_upsampler(tmp_path):
                                   x2.get_layer("head").get_weights()[0])
 
 
-def test_training_from_init_weights_scores_them_first_and_records_their_sha256(
-        tmp_path, natural_image):
+def test_training_from_init_weights_scores_them_first_and_records_their_sha256(tmp_path, hr_folder):
     from zssr.weights import sha256_file
 
     task = EDSR(scale=2, **TINY)
     init = tmp_path / "init.weights.h5"
     baselines.build("edsr-baseline", 2, seed=3, n_blocks=1, width=8).save_weights(str(init))
-    hr = _folder(tmp_path / "hr", natural_image)
+    hr = hr_folder(tmp_path / "hr")
     state = _run(task, _config(task, hr, tmp_path / "ck", val_count=1, iters=1,
                                init_from=str(init)))
     assert state["args"]["init_from"] == str(init)
@@ -101,8 +91,8 @@ def test_training_from_init_weights_scores_them_first_and_records_their_sha256(
     assert state["best_score"] == max(h["score"] for h in state["history"])
 
 
-def test_l2_loss_is_trained_recorded_and_kept_on_resume(tmp_path, natural_image):
-    hr = _folder(tmp_path / "hr", natural_image)
+def test_l2_loss_is_trained_recorded_and_kept_on_resume(tmp_path, hr_folder):
+    hr = hr_folder(tmp_path / "hr")
     first_losses = {}
     for loss in ("l1", "l2"):
         task = EDSR(scale=2, loss=loss, **TINY)
@@ -123,9 +113,9 @@ def test_l2_loss_is_trained_recorded_and_kept_on_resume(tmp_path, natural_image)
     assert json.loads((ck / "state.json").read_text())["step"] == 1
 
 
-def test_a_step_run_may_resume_on_a_time_budget(tmp_path, natural_image):
+def test_a_step_run_may_resume_on_a_time_budget(tmp_path, hr_folder):
     task = EDSR(scale=2, **TINY)
-    hr = _folder(tmp_path / "hr", natural_image)
+    hr = hr_folder(tmp_path / "hr")
     config = _config(task, hr, tmp_path / "ck", val_count=1, iters=1)
     _run(task, config)
     state = _run(task, config.replace(iters=2, time_budget=600.0, resume=True))

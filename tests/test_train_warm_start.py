@@ -12,15 +12,6 @@ from zssr.train.warm_start import FatherBatches
 TINY = WarmStart(crop=24, depth=3, width=8)
 
 
-def _folder(path, natural, n=4):
-    import imageio.v3 as iio
-
-    path.mkdir(parents=True)
-    for i in range(n):
-        iio.imwrite(path / f"img{i}.png", (natural[:, i * 4:i * 4 + 60] * 255).astype(np.uint8))
-    return path
-
-
 def _config(tmp_path, hr, **kw):
     return TINY.config(hr_dirs=[hr], checkpoint_dir=tmp_path / "ck", val_count=1,
                        batch_size=2, quiet=True, **kw)
@@ -37,8 +28,8 @@ def test_father_batches_have_one_shape_and_follow_the_seed(natural_image):
     assert not np.array_equal(draw(2)[0], x)
 
 
-def test_pretraining_writes_weights_that_zssr_starts_from(tmp_path, natural_image):
-    hr = _folder(tmp_path / "hr", natural_image)
+def test_pretraining_writes_weights_that_zssr_starts_from(tmp_path, natural_image, hr_folder):
+    hr = hr_folder(tmp_path / "hr")
     out = tmp_path / "warm.weights.h5"
     config = _config(tmp_path, hr, iters=4, val_every=2, output=out)
     state = run(TINY, config, log=lambda _: None)
@@ -60,10 +51,10 @@ def test_pretraining_writes_weights_that_zssr_starts_from(tmp_path, natural_imag
     np.testing.assert_array_equal(warm, again)
 
 
-def test_init_from_starts_from_the_given_weights_and_records_them(tmp_path, natural_image):
+def test_init_from_starts_from_the_given_weights_and_records_them(tmp_path, hr_folder):
     from zssr.weights import sha256_file
 
-    hr = _folder(tmp_path / "hr", natural_image)
+    hr = hr_folder(tmp_path / "hr")
     start = build_network(3, depth=3, width=8, seed=42)
     init = tmp_path / "start.weights.h5"
     start.save_weights(str(init))

@@ -5,7 +5,7 @@ HDF5 or image write and leave the process hung, or inside a library that swallow
 :attr:`DeferredSignals.deferring` is set, the first signal is only recorded and
 :meth:`DeferredSignals.check` raises it at the caller's next safe point (a training step
 boundary, a progress event, the next image); a second signal raises at once. The command-line
-front ends (``run_zssr.py`` and the training scripts) use it; the engine never installs
+front ends (the ``zssr`` command and the training scripts) use it; the engine never installs
 handlers.
 """
 

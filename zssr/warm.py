@@ -1,6 +1,6 @@
 """Warm-start weights for the ZSSR network: the shipped file and its lookup by name.
 
-``ZSSRConfig(init_weights="warm")`` (the ``warm`` preset, ``run_zssr.py --init-weights warm``)
+``ZSSRConfig(init_weights="warm")`` (the ``warm`` preset, ``zssr --init-weights warm``)
 starts per-image training from generic weights instead of a random network; a path to a
 ``.weights.h5`` file of your own works the same way. The shipped weights are trained by
 ``python -m zssr.train warm-start`` (:mod:`zssr.train.warm_start`) and put into the package by

@@ -9,7 +9,7 @@ random anisotropic Gaussian kernel of the DIV2KRK kind (so the start also suits 
 kernels), and learns son -> father with L1 and Adam. Validation: PSNR-Y of the network on
 held-out images, downscaled with bicubic and with a fixed random kernel each.
 
-Use the result with ``ZSSRConfig(init_weights=FILE)`` (``run_zssr.py --init-weights FILE``).
+Use the result with ``ZSSRConfig(init_weights=FILE)`` (``zssr --init-weights FILE``).
 
 References
 ----------
