@@ -61,3 +61,45 @@ def hr_folder(natural_image):
             iio.imwrite(path / f"img{i}.png", (crop * 255).astype(np.uint8))
         return path
     return write
+
+
+#: The flags of the parallel-run tests: a short recipe, one thread per image (the bits of an
+#: output depend on its thread count, so the serial reference uses the workers' one thread).
+PARALLEL_FLAGS = ["--scale", "2", "--max-iters", "60", "--seed", "0", "-q"]
+
+
+def run_zssr(*args, timeout=600, **kwargs):
+    """``python -m zssr ARGS`` in a new process (Keras starts fresh there)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([sys.executable, "-m", "zssr", *map(str, args)], env=env,
+                          capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def parallel_inputs(tmp_path_factory):
+    """A folder of six 32x32 crops of the astronaut and one file that is not an image."""
+    import imageio.v3 as iio
+    from skimage import data
+
+    folder = tmp_path_factory.mktemp("parallel") / "in"
+    folder.mkdir()
+    image = data.astronaut()
+    for i in range(6):
+        iio.imwrite(folder / f"im{i}.png", image[40 + 24 * i:72 + 24 * i, 180:212])
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def serial_reference(parallel_inputs):
+    """The outputs of a serial, one-thread run over :func:`parallel_inputs`: {name: bytes}."""
+    out = parallel_inputs.parent / "serial"
+    done = run_zssr(parallel_inputs, "-o", out, "--threads", "1", *PARALLEL_FLAGS)
+    assert done.returncode == 1, done.stderr  # broken.png fails, the others are done
+    outputs = {p.name: p.read_bytes() for p in out.glob("*.png")}
+    assert len(outputs) == 6
+    return outputs

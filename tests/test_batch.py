@@ -1,5 +1,7 @@
 """Folders, globs, bad inputs, interruption and resume: every failure is clear and loses nothing."""
 
+import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -29,8 +31,9 @@ def _png(path, h=12, w=16, seed=0):
 
 
 def _written(folder):
-    return sorted(p.name for p in Path(folder).rglob("*") if p.is_file()) if Path(
-        folder).exists() else []
+    """The images, sidecars and kernel files under ``folder`` (not a batch's run log)."""
+    return sorted(p.name for p in Path(folder).rglob("*") if p.is_file()
+                  and p.name != "zssr-run.jsonl") if Path(folder).exists() else []
 
 
 def test_folder_is_mirrored_and_earlier_outputs_ignored(tmp_path, capsys):
@@ -63,6 +66,13 @@ def test_one_failure_does_not_stop_the_batch(tmp_path, capsys):
                                           "c_zssr_x2.json", "c_zssr_x2.png"]
     err = capsys.readouterr().err
     assert "b.png" in err and "1 failed of 3" in err
+    log = [json.loads(line) for line in (tmp_path / "out" / "zssr-run.jsonl").read_text()
+           .splitlines()]
+    assert [(Path(e["input"]).name, e["status"]) for e in log] == \
+        [("a.png", "ok"), ("b.png", "failed"), ("c.png", "ok")]
+    assert log[1]["error"] and log[1]["sha256"] is None
+    assert log[0]["sha256"] == hashlib.sha256((tmp_path / "out" / "a_zssr_x2.png")
+                                              .read_bytes()).hexdigest()
 
 
 def test_inputs_that_would_share_an_output_do_not_overwrite_each_other(tmp_path, capsys):

@@ -407,23 +407,21 @@ def _subprocess_env(**extra):
 
 
 def test_an_unavailable_keras_backend_is_one_line_and_exit_2(image_file, tmp_path):
+    import os
     import subprocess
     import sys
 
-    if importlib_util_find("jax"):
-        pytest.skip("jax is installed here, so KERAS_BACKEND=jax works")
+    hidden = tmp_path / "no_jax" / "jax"  # jax is installed here: a stand-in hides it
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text('raise ImportError("No module named \'jax\'")\n')
+    env = _subprocess_env(KERAS_BACKEND="jax")
+    env["PYTHONPATH"] = f"{hidden.parent}{os.pathsep}{env['PYTHONPATH']}"
     done = subprocess.run([sys.executable, "-m", "zssr", str(image_file), "-o", str(tmp_path),
-                           *TINY], env=_subprocess_env(KERAS_BACKEND="jax"), cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)
+                           *TINY], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 2, done.stderr[-3000:]
     assert len(done.stderr.splitlines()) == 1, done.stderr[-3000:]
     assert "KERAS_BACKEND=jax" in done.stderr and "pip install jax" in done.stderr
-
-
-def importlib_util_find(name):
-    import importlib.util
-
-    return importlib.util.find_spec(name) is not None
 
 
 def test_ctrl_c_while_keras_imports_is_one_line_and_exit_130(image_file, tmp_path):

@@ -2,4 +2,5 @@
 
 from .cli import main_entry
 
-main_entry()
+if __name__ == "__main__":  # not when a spawned worker process re-imports the main module
+    main_entry()

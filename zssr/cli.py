@@ -22,7 +22,7 @@ from typing import Any
 
 from . import __version__, batch
 from .batch import SIGNALS, Job, ProcessingError, UsageError, format_scale
-from .cli_jobs import run_batch, summary
+from .cli_jobs import check_flags, plan, run_batch, summary
 from .config import (
     RECOMMENDED,
     ZSSRConfig,
@@ -34,6 +34,7 @@ from .config import (
 )
 from .progress import BackendUnavailable, import_backend
 from .report import Recorder
+from .workers import limit_threads
 
 __all__ = ["main", "main_entry", "build_parser", "config_from_args", "Resolved",
            "resolve_preset", "parse_scale", "to_flags", "UsageError", "ProcessingError",
@@ -156,6 +157,18 @@ def build_parser() -> argparse.ArgumentParser:
                           help="skip inputs whose output exists (resume a batch)")
     add("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, metavar="N",
         help=f"refuse outputs above this many pixels (default: {DEFAULT_MAX_PIXELS:,})")
+    add("--jobs", type=int, default=None, metavar="N",
+        help="run N images at once in worker processes (default: 1, or one per GPU)")
+    add("--threads", type=int, default=None, metavar="N",
+        help="threads per image (default: all cores, shared among --jobs); fixes output bits")
+    add("--cluster", default=None, metavar="ray|ray://HOST:PORT",
+        help="one Ray task per image: 'ray' starts Ray here (pip install 'zssr[ray]')")
+    add("--cpus-per-image", type=float, default=1.0, metavar="N",
+        help="--cluster: CPUs each image's task reserves (default: 1)")
+    add("--gpus-per-image", type=float, default=0.0, metavar="N",
+        help="--cluster: GPUs each image's task reserves, e.g. 1 or 0.5 (default: 0)")
+    add("--retries", type=int, default=2, metavar="N",
+        help="--cluster: rerun a task whose worker or machine died up to N times (default: 2)")
     add("-q", "--quiet", action="store_true", help="no progress bars or messages")
     add("--debug", action="store_true", help="show tracebacks on errors")
     add("--version", action="version", version=f"zssr {__version__}")
@@ -235,6 +248,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Resolved, Any, dict, list[Job], 
     resolved = config_from_args(args)
     kernel, kernel_info = batch.load_kernel_spec(args.kernel)
     jobs, ignored = batch.expand_inputs(args.inputs)
+    check_flags(args)
     if args.gt and len(jobs) != 1:
         raise UsageError("--gt needs exactly one input image")
     if args.max_pixels < 1:
@@ -300,10 +314,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {to_flags(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+    todo = plan(jobs, args)
     try:
+        if todo.mode == "serial" and todo.slots:
+            limit_threads(todo.slots[0])  # before Keras starts its thread pools
         import_backend(quiet=not args.debug)
     except BackendUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RuntimeError:  # main() called in a process whose Keras runs with other threads
+        print("error: --threads: Keras already runs in this process; give --threads to a new "
+              "zssr process", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:  # Keras takes seconds to import: a common moment for Ctrl-C
         print("interrupted while starting; nothing was written", file=sys.stderr)
@@ -313,9 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     process = dict(config=resolved.config, preset=resolved.preset, scale=args.scale,
                    kernel=kernel, kernel_info=kernel_info, out_dir=out_dir,
                    overwrite=args.overwrite, max_pixels=args.max_pixels, gt=args.gt)
-    run = {"process": process, "out_dir": out_dir, "to_flags": to_flags,
-           "report": Recorder() if args.report is not None else None,
-           "clashes": batch.output_clashes(jobs, out_dir, args.scale)}
+    run = {"process": process, "out_dir": out_dir, "to_flags": to_flags, "plan": todo,
+           "report": Recorder() if args.report is not None else None}
     outcomes: list[tuple[str, Job, str, float]] = []
     restore_signals = SIGNALS.install()
     try:
@@ -335,7 +355,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if run["report"] is not None and run["report"].records:
             say(f"report: {run['report'].write(args.report)}")
     return EXIT_FAILED if summary(jobs, outcomes, say) else EXIT_OK
-
 
 
 def main_entry() -> None:

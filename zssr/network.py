@@ -32,6 +32,11 @@ def _gpus() -> tuple[str, ...]:
         if backend == "tensorflow":
             import tensorflow as tf
 
+            for gpu in tf.config.list_physical_devices("GPU"):
+                try:  # take GPU memory as needed, so that several workers can share a GPU
+                    tf.config.experimental.set_memory_growth(gpu, True)
+                except RuntimeError:  # the GPU is initialised already
+                    pass
             return tuple(d.name for d in tf.config.list_logical_devices("GPU"))
         if backend == "torch":
             import torch

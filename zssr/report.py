@@ -221,8 +221,11 @@ class Recorder:
         self.events[name] = []
         return TrackedProgress(self.events[name], progress)
 
-    def add(self, name: str, record: dict[str, Any]) -> None:
-        """Add the image of sidecar ``record`` (:func:`zssr.provenance.sidecar`) as ``name``."""
+    def add(self, name: str, record: dict[str, Any], events: Sequence | None = None) -> None:
+        """Add the image of sidecar ``record`` (:func:`zssr.provenance.sidecar`) as ``name``,
+        with its training ``events`` if they were recorded elsewhere (a worker process)."""
+        if events is not None:
+            self.events[name] = list(events)
         self.records.append((name, record))
 
     def entries(self) -> Iterator[ReportEntry]:
