@@ -1,6 +1,7 @@
 """zssr.cli_jobs: where a batch runs (--jobs, --threads, --cluster) and the flags' checks."""
 
 import builtins
+from pathlib import Path
 
 import pytest
 
@@ -65,7 +66,7 @@ def test_cluster_without_ray_is_one_line_with_the_install(tmp_path, monkeypatch)
     monkeypatch.setattr(builtins, "__import__", no_ray)
     from zssr.cluster import import_ray
 
-    with pytest.raises(UsageError, match=r"pip install 'zssr\[ray\]'"):
+    with pytest.raises(UsageError, match=r"Ray is not installed; pip install ray"):
         import_ray()
 
 
@@ -80,3 +81,41 @@ def test_threads_in_a_process_where_keras_runs_is_refused(tmp_path, capsys, monk
     iio.imwrite(image, np.zeros((8, 8, 3), np.uint8))
     assert main([str(image), "--threads", "1", "-o", str(tmp_path / "o")]) == EXIT_USAGE
     assert "new zssr process" in capsys.readouterr().err
+
+
+def test_skip_existing_trusts_the_run_log_only_for_this_scale(tmp_path):
+    from zssr.runlog import RunLog, entry
+
+    (tmp_path / "in").mkdir()
+    jobs = [Job(tmp_path / "in" / f"{n}.png", Path(f"{n}.png")) for n in "ab"]
+    out = tmp_path / "out"
+    out.mkdir()
+    x2 = out / "a_zssr_x2.png"
+    x2.write_bytes(b"png")
+    RunLog(out / "zssr-run.jsonl").append(entry(input=jobs[0].path, output=x2, sha256="0",
+                                                seconds=1, status="ok"))
+    done = plan(jobs, _args("-o", str(out), "--skip-existing"))
+    assert done.settled[0][2] == "done in an earlier run (run log)" and done.todo == [1]
+    x4 = plan(jobs, _args("-o", str(out), "--skip-existing", "--scale", "4"))
+    assert x4.settled == {} and x4.todo == [0, 1]  # the x2 entry does not count for x4
+
+
+def test_all_skipped_starts_no_cluster(tmp_path, monkeypatch, capsys):
+    import imageio.v3 as iio
+    import numpy as np
+
+    real_import = builtins.__import__
+
+    def no_ray(name, *args, **kwargs):
+        if name == "ray":
+            raise AssertionError("Ray was imported although nothing was left to run")
+        return real_import(name, *args, **kwargs)
+
+    for n in "ab":
+        iio.imwrite(tmp_path / f"{n}.png", np.zeros((8, 8, 3), np.uint8))
+        (tmp_path / "out").mkdir(exist_ok=True)
+        (tmp_path / "out" / f"{n}_zssr_x2.png").write_bytes(b"png")
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    assert main([str(tmp_path / "a.png"), str(tmp_path / "b.png"), "-o", str(tmp_path / "out"),
+                 "--skip-existing", "--cluster", "ray"]) == 0
+    assert capsys.readouterr().err.count("output exists") == 2

@@ -39,11 +39,14 @@ def _lines(log):
 
 
 def _terminate_after_first(log, stop):
-    """SIGTERM this process once the run log has an ``ok`` line (the CLI acts on it at its next
-    poll, as it would on a kill from outside)."""
+    """Deliver SIGTERM to the CLI's handler once the run log has an ``ok`` line, as a kill from
+    outside would (it acts at its next poll); through the handler, not ``os.kill``, so that a
+    run that ends first cannot leave this process to the default action."""
+    from zssr.batch import SIGNALS
+
     while not stop.is_set():
         if any(e["status"] == "ok" for e in _lines(log)):
-            os.kill(os.getpid(), signal.SIGTERM)
+            SIGNALS.handler(signal.SIGTERM, None)
             return
         time.sleep(0.05)
 

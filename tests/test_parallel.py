@@ -27,7 +27,7 @@ def test_jobs_interrupt_resume_and_identical_outputs(parallel_inputs, serial_ref
     out = tmp_path / "out"
     log = out / NAME
     proc = subprocess.Popen([sys.executable, "-m", "zssr", str(parallel_inputs), "-o", str(out),
-                             "--jobs", "2", *PARALLEL_FLAGS],
+                             "--jobs", "2", "--threads", "1", *PARALLEL_FLAGS],
                             env={**os.environ, "PYTHONPATH": str(ROOT)},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
@@ -45,8 +45,8 @@ def test_jobs_interrupt_resume_and_identical_outputs(parallel_inputs, serial_ref
     kept = {e["output"]: Path(e["output"]).stat().st_mtime_ns for e in first
             if e["status"] == "ok"}
 
-    again = run_zssr(parallel_inputs, "-o", out, "--jobs", "2", "--skip-existing",
-                     *PARALLEL_FLAGS)
+    again = run_zssr(parallel_inputs, "-o", out, "--jobs", "2", "--threads", "1",
+                     "--skip-existing", *PARALLEL_FLAGS)
     assert again.returncode == 1, again.stderr  # broken.png
     assert again.stderr.count("broken.png") == 1, again.stderr
     assert {p.name: p.read_bytes() for p in out.glob("*.png")} == serial_reference

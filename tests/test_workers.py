@@ -47,7 +47,8 @@ def test_limit_threads_sets_the_environment_before_keras(tmp_path):
             "cpu = sorted(os.sched_getaffinity(0))[0]; "
             "limit_threads(Slot(1, (cpu,), 1)); "
             "print(json.dumps({k: os.environ.get(k) for k in ('TF_NUM_INTRAOP_THREADS', "
-            "'OMP_NUM_THREADS', 'XLA_FLAGS', 'CUDA_VISIBLE_DEVICES')} | "
+            "'OMP_NUM_THREADS', 'XLA_FLAGS', 'CUDA_VISIBLE_DEVICES', "
+            "'XLA_PYTHON_CLIENT_PREALLOCATE')} | "
             "{'cores': sorted(os.sched_getaffinity(0)), 'cpu': cpu, "
             "'keras': 'keras' in sys.modules}))")
     env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
@@ -55,8 +56,8 @@ def test_limit_threads_sets_the_environment_before_keras(tmp_path):
                           check=True)
     got = json.loads(done.stdout)
     assert got["TF_NUM_INTRAOP_THREADS"] == got["OMP_NUM_THREADS"] == "1"
-    assert "intra_op_parallelism_threads=1" in got["XLA_FLAGS"]
-    assert got["CUDA_VISIBLE_DEVICES"] == "1"
+    assert "--xla_cpu_multi_thread_eigen=false" in got["XLA_FLAGS"]
+    assert got["CUDA_VISIBLE_DEVICES"] == "1" and got["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
     assert got["cores"] == [got["cpu"]] and got["keras"] is False
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -161,8 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run N images at once in worker processes (default: 1, or one per GPU)")
     add("--threads", type=int, default=None, metavar="N",
         help="threads per image (default: all cores, shared among --jobs); fixes output bits")
-    add("--cluster", default=None, metavar="ray|ray://HOST:PORT",
-        help="one Ray task per image: 'ray' starts Ray here (pip install 'zssr[ray]')")
+    add("--cluster", default=None, metavar="ray|ray://HOST:PORT|auto",
+        help="one Ray task per image: ray starts Ray here, auto joins 'ray start' (needs ray)")
     add("--cpus-per-image", type=float, default=1.0, metavar="N",
         help="--cluster: CPUs each image's task reserves (default: 1)")
     add("--gpus-per-image", type=float, default=0.0, metavar="N",
@@ -315,6 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {to_flags(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     todo = plan(jobs, args)
+    if todo.mode != "serial":  # JAX here must not take the GPU memory the workers need
+        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     try:
         if todo.mode == "serial" and todo.slots:
             limit_threads(todo.slots[0])  # before Keras starts its thread pools

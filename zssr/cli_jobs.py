@@ -76,10 +76,13 @@ def _precheck(job: Job, args: Any, out_dir: Path | None, clashes: dict[Job, Job]
               file=sys.stderr)
         return "failed", job, "(error above)", 0.0
     if args.skip_existing:
-        if str(job.path.resolve()) in logged:
+        existing = batch.existing_output(job, out_dir, args.scale)
+        if existing is None:
+            return None
+        item = logged.get(str(job.path.resolve()))
+        if item and Path(item["output"]) == existing.resolve():
             return "skipped", job, "done in an earlier run (run log)", 0.0
-        if batch.existing_output(job, out_dir, args.scale) is not None:
-            return "skipped", job, "output exists", 0.0
+        return "skipped", job, "output exists", 0.0
     return None
 
 
@@ -88,7 +91,12 @@ def plan(jobs: list[Job], args: Any) -> Plan:
     imported, so that a serial run can still limit its threads)."""
     out_dir = Path(args.output_dir) if args.output_dir else None
     clashes = batch.output_clashes(jobs, out_dir, args.scale)
-    logged = RunLog(out_dir / RUN_LOG_NAME).completed() if out_dir and args.skip_existing else {}
+    logged = {}
+    if out_dir and args.skip_existing:
+        try:
+            logged = RunLog(out_dir / RUN_LOG_NAME).completed()
+        except OSError:  # an unreadable log: the outputs on disk still tell what is done
+            pass
     settled, todo = {}, []
     for i, job in enumerate(jobs):
         done = _precheck(job, args, out_dir, clashes, logged)
@@ -152,16 +160,23 @@ class _Driver:
             if result.traceback:
                 print(result.traceback, file=sys.stderr, end="")
             message = self.run["to_flags"](result.message or "failed")
+            message = message.replace(str(job.path.resolve()), str(job.path))  # from a worker
             if not message.startswith(str(job.path)):
                 message = f"{job.path}: {message}"
             print(f"error: {message}", file=sys.stderr)
             self.done(("failed", job, "(error above)", result.seconds))
         if self.log is not None:
             record = result.record or {}
-            self.log.append(entry(input=job.path, output=record.get("output"),
-                                  sha256=result.sha256, seconds=result.seconds,
-                                  status=result.status, error=result.message,
-                                  host=result.host))
+            try:
+                self.log.append(entry(input=job.path, output=record.get("output"),
+                                      sha256=result.sha256, seconds=result.seconds,
+                                      status=result.status, error=result.message,
+                                      host=result.host))
+            except OSError as exc:
+                print(f"warning: cannot write the run log {self.log.path} ({exc.strerror or exc}"
+                      "); the outputs are written, --skip-existing still finds them",
+                      file=sys.stderr)
+                self.log = None
 
     def done(self, outcome: Outcome) -> None:
         self.outcomes.append(outcome)
@@ -178,6 +193,20 @@ class _Driver:
 
 def _absolute(job: Job) -> Job:
     return replace(job, path=job.path.resolve())
+
+
+def _absolute_paths(process: dict[str, Any]) -> dict[str, Any]:
+    """:func:`zssr.batch.process`'s arguments with absolute paths, for workers whose current
+    folder may differ (the output folder, the ground truth, a weights file)."""
+    out = dict(process)
+    if out.get("out_dir") is not None:
+        out["out_dir"] = Path(out["out_dir"]).resolve()
+    if out.get("gt"):
+        out["gt"] = str(Path(out["gt"]).resolve())
+    weights = out["config"].init_weights
+    if weights and Path(weights).is_file():
+        out["config"] = replace(out["config"], init_weights=str(Path(weights).resolve()))
+    return out
 
 
 def run_batch(jobs: list[Job], args: Any, run: dict[str, Any], outcomes: list) -> None:
@@ -197,6 +226,8 @@ def run_batch(jobs: list[Job], args: Any, run: dict[str, Any], outcomes: list) -
             driver.done(todo.settled[i])
         work = Work(run["process"], record_events=run.get("report") is not None,
                     debug=args.debug)
+        if not todo.todo:  # everything skipped: start no workers, no Ray
+            return
         if todo.mode == "serial":
             for i in todo.todo:
                 SIGNALS.check()
@@ -206,9 +237,7 @@ def run_batch(jobs: list[Job], args: Any, run: dict[str, Any], outcomes: list) -
                 driver.settle(i, attempt(jobs[i], work, progress))
             return
         remote = [_absolute(jobs[i]) for i in todo.todo]
-        out_dir = run["process"]["out_dir"]
-        work = replace(work, process={**work.process,
-                                      "out_dir": out_dir.resolve() if out_dir else None})
+        work = replace(work, process=_absolute_paths(work.process))
 
         def on_done(k: int, result: Attempt) -> None:
             driver.settle(todo.todo[k], result)

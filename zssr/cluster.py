@@ -38,18 +38,31 @@ def import_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise UsageError("cluster: Ray is not installed; pip install 'zssr[ray]' (or pip "
-                         "install ray)") from None
+        raise UsageError("cluster: Ray is not installed; pip install ray (the zssr[ray] "
+                         "extra)") from None
     return ray
 
 
 def _task(job: Job, payload: bytes, threads: int) -> Attempt:
-    """One image on a Ray worker (threads limited before Keras is imported)."""
+    """One image on a Ray worker: threads limited and Keras imported (quietly) before the work
+    is unpickled; a cancellation (Ray's KeyboardInterrupt, or SIGTERM) is acted on at the next
+    safe point, as in a ``--jobs`` worker."""
+    from .batch import SIGNALS
+    from .progress import import_backend
     from .tasks import attempt_in_worker
     from .workers import Slot, limit_threads
 
     limit_threads(Slot(threads))
-    return attempt_in_worker(job, pickle.loads(payload))
+    import_backend(quiet=True)
+    try:
+        restore = SIGNALS.install()
+    except ValueError:  # not the worker's main thread: Ray's cancellation raises at once
+        restore = None
+    try:
+        return attempt_in_worker(job, pickle.loads(payload))
+    finally:
+        if restore is not None:
+            restore()
 
 
 def _connect(ray: Any, address: str, cpus: int | None) -> bool:
@@ -143,24 +156,22 @@ def _cancel(ray: Any, pending: dict, on_done: Callable[[int, Attempt], None],
     try:
         ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=GRACE_SECONDS)
         for ref in ready:
-            try:
-                outcome = _result(ray, ref, retries)
-            except KeyboardInterrupt:
-                continue
-            if outcome.status == "ok":
+            outcome = _result(ray, ref, retries)
+            if outcome.status in ("ok", "failed"):
                 on_done(pending[ref], outcome)
     except Exception:  # already stopping: what could not be passed on is redone on resume
         pass
 
 
 def _result(ray: Any, ref: Any, retries: int) -> Attempt:
-    """The task's :class:`Attempt`, or a ``failed`` one when the task itself failed."""
+    """The task's :class:`Attempt`; ``failed`` when the task itself failed (after its retries),
+    ``interrupted`` when it was cancelled."""
     try:
         outcome = ray.get(ref)
+    except ray.exceptions.TaskCancelledError:
+        return Attempt("interrupted")
     except ray.exceptions.RayError as exc:
         text = str(exc).strip().splitlines()
         return Attempt("failed", message=f"the Ray task failed (after up to {retries} retries): "
                                          f"{type(exc).__name__}: {text[-1] if text else ''}")
-    if outcome.status == "interrupted":
-        raise KeyboardInterrupt("a Ray task was interrupted")
     return outcome

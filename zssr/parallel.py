@@ -40,27 +40,32 @@ def _worker(slot: Slot, payload: bytes, tasks: Any, results: Any) -> None:
     ``results``; ``None`` (or SIGTERM) ends it."""
     from .workers import limit_threads
 
-    limit_threads(slot)  # before anything imports Keras
-    from .batch import SIGNALS
-    from .tasks import attempt_in_worker
+    try:
+        limit_threads(slot)  # before anything imports Keras
+        from .batch import SIGNALS
+        from .progress import import_backend
+        from .tasks import attempt_in_worker
 
-    SIGNALS.install()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the driver, which relays it
-    work = pickle.loads(payload)
-    pid = os.getpid()
-    while SIGNALS.received is None:
-        try:
-            item = tasks.get(timeout=_POLL)
-        except queue.Empty:
-            continue
-        if item is None:
-            break
-        index, job = item
-        results.put(("start", pid, index, None))
-        outcome = attempt_in_worker(job, work)
-        results.put(("done", pid, index, outcome))
-        if outcome.status == "interrupted":
-            break
+        SIGNALS.install()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver relays Ctrl-C as SIGTERM
+        import_backend(quiet=True)  # quietly, and before the work's objects import it
+        work = pickle.loads(payload)
+        pid = os.getpid()
+        while SIGNALS.received is None:
+            try:
+                item = tasks.get(timeout=_POLL)
+            except queue.Empty:
+                continue
+            if item is None:
+                break
+            index, job = item
+            results.put(("start", pid, index, None))
+            outcome = attempt_in_worker(job, work)
+            results.put(("done", pid, index, outcome))
+            if outcome.status == "interrupted":
+                break
+    except KeyboardInterrupt:  # a second SIGTERM: stop now (outputs are renamed into place)
+        pass
 
 
 class _Pool:
@@ -72,9 +77,22 @@ class _Pool:
         self.held: dict[int, int] = {}  # worker pid -> index of the image it runs
 
     def start(self, slot: Slot) -> None:
+        """Start a worker for ``slot``: it inherits its thread settings from the environment
+        (read by NumPy's BLAS as it is imported) and an ignored SIGINT (kept by the new Python,
+        so a Ctrl-C during its start-up reaches only the driver)."""
+        from .workers import slot_environment
+
         proc = self.ctx.Process(target=_worker, args=(slot, self.payload, self.tasks,
                                                       self.results), daemon=True)
-        proc.start()
+        saved = dict(os.environ)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            os.environ.update({k: v for k, v in slot_environment(slot).items() if v})
+            proc.start()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            os.environ.clear()
+            os.environ.update(saved)
         self.procs[proc.pid] = (proc, slot)
 
     def signal_all(self, signum: int) -> None:
@@ -140,6 +158,7 @@ def run_pool(jobs: Sequence[Job], work: Work, slots: Sequence[Slot],
         pool.tasks.put(None)
         pool.start(slot)
     remaining = set(range(len(jobs)))
+    exit_codes: list[int] = []
     try:
         while remaining:
             poll()
@@ -147,19 +166,22 @@ def run_pool(jobs: Sequence[Job], work: Work, slots: Sequence[Slot],
                 kind, pid, index, outcome = pool.results.get(timeout=_POLL)
             except queue.Empty:
                 for pid, proc, slot in pool.dead():
-                    if pid in pool.held:
-                        lost = pool.held.pop(pid)
-                        remaining.discard(lost)
-                        on_done(lost, Attempt("failed", message=(
-                            f"the worker process died (exit code {proc.exitcode}); out of "
-                            "memory? run with fewer --jobs")))
-                    if remaining:
+                    exit_codes.append(proc.exitcode)
+                    if pid not in pool.held:
+                        continue  # died before taking an image (start-up): not replaced
+                    lost = pool.held.pop(pid)
+                    remaining.discard(lost)
+                    on_done(lost, Attempt("failed", message=(
+                        f"the worker process died (exit code {proc.exitcode}); out of "
+                        "memory? run with fewer jobs")))
+                    if remaining:  # the image's fault, not the worker's: replace it
                         pool.tasks.put(None)
                         pool.start(slot)
                 if remaining and not any(p.is_alive() for p, _ in pool.procs.values()):
                     for lost in sorted(remaining):  # no worker is left to take them
-                        on_done(lost, Attempt("failed", message="no worker process was left "
-                                                                "to run this image"))
+                        on_done(lost, Attempt("failed", message=(
+                            "no worker process was left to run this image (the last ended "
+                            f"with exit code {exit_codes[-1] if exit_codes else '?'})")))
                     remaining.clear()
                 continue
             if kind == "start":
@@ -181,22 +203,18 @@ def _stop(pool: _Pool, on_done: Callable[[int, Attempt], None]) -> None:
     pool.signal_all(signal.SIGTERM)
     deadline = time.monotonic() + GRACE_SECONDS
     try:
-        while pool.held and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             try:
-                kind, pid, index, outcome = pool.results.get(timeout=_POLL)
+                kind, _, index, outcome = pool.results.get(timeout=_POLL)
             except queue.Empty:
-                for pid, _, _ in pool.dead():
-                    pool.held.pop(pid, None)
                 if not any(p.is_alive() for p, _ in pool.procs.values()):
-                    break
+                    break  # every worker has ended and its last messages are in
                 continue
-            if kind == "done":
-                pool.held.pop(pid, None)
-                if outcome.status in ("ok", "failed"):
-                    try:
-                        on_done(index, outcome)
-                    except Exception:  # already stopping; keep the outputs' record going
-                        pass
+            if kind == "done" and outcome.status in ("ok", "failed"):
+                try:
+                    on_done(index, outcome)
+                except Exception:  # already stopping: what is not recorded is redone on resume
+                    pass
     except KeyboardInterrupt:  # a second Ctrl-C: stop the workers now
         pool.signal_all(signal.SIGTERM)
     pool.close(timeout=5.0)

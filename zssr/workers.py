@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Slot", "cpu_count", "gpu_count", "plan_slots", "limit_threads", "backend_started",
-           "describe"]
+__all__ = ["Slot", "cpu_count", "gpu_count", "plan_slots", "slot_environment", "limit_threads",
+           "backend_started", "describe"]
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                 "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
-_XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+_XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"
 
 
 @dataclass(frozen=True)
@@ -99,37 +99,48 @@ def backend_started() -> bool:
     return "keras" in sys.modules
 
 
+def slot_environment(slot: Slot) -> dict[str, str]:
+    """The environment variables that give a new process ``slot``'s threads and GPU.
+
+    For a GPU slot, JAX is told not to take most of the GPU's memory up front
+    (``XLA_PYTHON_CLIENT_PREALLOCATE=false``, unless set), so that workers can share a GPU.
+    """
+    env = {name: str(slot.threads) for name in _THREAD_VARS}
+    flags = os.environ.get("XLA_FLAGS", "").replace(_XLA_ONE_THREAD, "").strip()
+    if slot.threads == 1:
+        flags = f"{flags} {_XLA_ONE_THREAD}".strip()
+    env["XLA_FLAGS"] = flags
+    if slot.gpu is not None:
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        ids = [v.strip() for v in visible.split(",")] if visible else None
+        env["CUDA_VISIBLE_DEVICES"] = ids[slot.gpu] if ids else str(slot.gpu)
+        env["XLA_PYTHON_CLIENT_PREALLOCATE"] = os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE",
+                                                              "false")
+    return env
+
+
 def limit_threads(slot: Slot) -> None:
     """Make this process compute with ``slot``'s threads, cores and GPU.
 
-    Call it before Keras is imported: it sets the environment the backends read when they start,
-    pins the process to ``slot.cores`` (Linux) and, for a GPU slot, makes only that GPU visible.
+    Call it before Keras is imported: it sets :func:`slot_environment`, which the backends read
+    when they start, and pins the process to ``slot.cores`` (Linux).
 
     Raises
     ------
     RuntimeError
         If Keras is imported already with other thread settings (too late to change them).
     """
-    wanted = str(slot.threads)
     if backend_started():
-        if os.environ.get("TF_NUM_INTRAOP_THREADS") == wanted:
+        if os.environ.get("TF_NUM_INTRAOP_THREADS") == str(slot.threads):
             return  # a reused worker that was set up for the same slot
         raise RuntimeError("limit_threads must run before Keras is imported")
-    for name in _THREAD_VARS:
-        os.environ[name] = wanted
-    flags = os.environ.get("XLA_FLAGS", "").replace(_XLA_ONE_THREAD, "").strip()
-    if slot.threads == 1:
-        flags = f"{flags} {_XLA_ONE_THREAD}".strip()
-    if flags:
-        os.environ["XLA_FLAGS"] = flags
-    else:
-        os.environ.pop("XLA_FLAGS", None)
+    for name, value in slot_environment(slot).items():
+        if value:
+            os.environ[name] = value
+        else:
+            os.environ.pop(name, None)
     if slot.cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, slot.cores)
-    if slot.gpu is not None:
-        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-        ids = [v.strip() for v in visible.split(",")] if visible else None
-        os.environ["CUDA_VISIBLE_DEVICES"] = ids[slot.gpu] if ids else str(slot.gpu)
 
 
 def describe(slots: Sequence[Slot]) -> str:
