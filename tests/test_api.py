@@ -73,7 +73,8 @@ def test_an_explicit_config_is_used_as_given(small, configs_run):
 
 def test_upscale_with_a_kernel_trains_without_the_ensemble(small):
     events = []
-    out = upscale(small, 2, kernel=np.ones((3, 3)), preset="kernel", progress=events.append)
+    out = upscale(small, 2, kernel=np.ones((3, 3)), progress=events.append)  # default, made
+    # kernel-safe
     assert out.shape == (40, 52, 3)
     assert len([e for e in events if e.phase == "predict"]) == 1
 
