@@ -30,27 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from zssr.io import atomic_write, write_json  # noqa: E402
+from zssr.provenance import machine_description  # noqa: E402
 from zssr.runlog import NAME  # noqa: E402
 from zssr.workers import cpu_count  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "train" / "BSD200"
 RESULTS = ROOT / "benchmarks" / "results"
-
-
-def cpu_name() -> str:
-    """The CPU's model name and its widest vector instructions."""
-    name, flags = "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and name == "unknown CPU":
-                name = line.split(":", 1)[1].strip()
-            elif line.startswith("flags") and not flags:
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    isa = "AMX" if "amx_bf16" in flags else "AVX-512" if "avx512f" in flags else \
-        "AVX2" if "avx2" in flags else "no AVX2"
-    return f"{name} ({isa}, {cpu_count()} cores)"
 
 
 def make_inputs(folder: Path, n: int, crop: int) -> list[tuple[int, int]]:
@@ -118,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     identical = rows[1]["outputs_sha256"] == rows[2]["outputs_sha256"]
     size = f"crop{args.crop}" if args.crop else "bsd200"
     h, w = statistics.median(s[0] for s in shapes), statistics.median(s[1] for s in shapes)
-    machine = cpu_name()
+    machine = machine_description()
     lines = [f"# Folder throughput: {args.images} images ({size}, median {h:g}x{w:g}), x2, "
              "default preset", "",
              f"Machine: {machine}; `benchmarks/folder_throughput.py"

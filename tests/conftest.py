@@ -103,3 +103,40 @@ def serial_reference(parallel_inputs):
     outputs = {p.name: p.read_bytes() for p in out.glob("*.png")}
     assert len(outputs) == 6
     return outputs
+
+
+def run_log_lines(log):
+    """The run log's lines as dicts, in order (none before it exists)."""
+    import json
+
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def check_stopped(out, log):
+    """After a run over :func:`parallel_inputs` stopped midway: some but not all images are
+    logged ``ok`` and no hidden (partial) file is left. Returns what :func:`check_resumed`
+    needs: the log's lines so far and the finished outputs' modification times."""
+    first = run_log_lines(log)
+    done = {e["input"] for e in first if e["status"] == "ok"}
+    assert 1 <= len(done) < 6, "the stop came too late to test a resumption"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "a partial file was left"
+    kept = {e["output"]: Path(e["output"]).stat().st_mtime_ns for e in first
+            if e["status"] == "ok"}
+    return first, kept
+
+
+def check_resumed(out, log, first, kept, serial_reference):
+    """After the ``--skip-existing`` run that followed :func:`check_stopped`: outputs identical
+    to the serial reference, none of the finished images ran again, the log holds six ``ok``
+    images and the broken one."""
+    from zssr.runlog import RunLog
+
+    assert {p.name: p.read_bytes() for p in out.glob("*.png")} == serial_reference
+    done = {e["input"] for e in first if e["status"] == "ok"}
+    assert not [e for e in run_log_lines(log)[len(first):] if e["input"] in done], \
+        "images finished before the stop ran again"
+    assert {o: Path(o).stat().st_mtime_ns for o in kept} == kept
+    final = RunLog(log).read()
+    assert sorted(Path(k).name for k, e in final.items() if e["status"] == "ok") == \
+        [f"im{i}.png" for i in range(6)]
+    assert [Path(k).name for k, e in final.items() if e["status"] == "failed"] == ["broken.png"]

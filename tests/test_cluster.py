@@ -6,19 +6,17 @@ of conftest, the broken file is reported while the others finish, and a run stop
 resumes from the run log without redoing finished images."""
 
 import importlib.util
-import json
 import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from zssr.cli import main
-from zssr.runlog import NAME, RunLog
+from zssr.runlog import NAME
 
-from .conftest import PARALLEL_FLAGS
+from .conftest import PARALLEL_FLAGS, check_resumed, check_stopped, run_log_lines
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                                 reason="Ray is not installed (pip install 'zssr[ray]')")
@@ -34,10 +32,6 @@ def ray_cluster():
     ray.shutdown()
 
 
-def _lines(log):
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
-
 def _terminate_after_first(log, stop):
     """Deliver SIGTERM to the CLI's handler once the run log has an ``ok`` line, as a kill from
     outside would (it acts at its next poll); through the handler, not ``os.kill``, so that a
@@ -45,7 +39,7 @@ def _terminate_after_first(log, stop):
     from zssr.batch import SIGNALS
 
     while not stop.is_set():
-        if any(e["status"] == "ok" for e in _lines(log)):
+        if any(e["status"] == "ok" for e in run_log_lines(log)):
             SIGNALS.handler(signal.SIGTERM, None)
             return
         time.sleep(0.05)
@@ -64,23 +58,12 @@ def test_cluster_stops_resumes_and_matches_serial(ray_cluster, parallel_inputs,
         stop.set()
         killer.join()
     assert code == 130
-    first = _lines(log)
-    done_first = {e["input"] for e in first if e["status"] == "ok"}
-    assert 1 <= len(done_first) < 6, "the stop came too late to test a resumption"
-    assert not [p for p in out.iterdir() if p.name.startswith(".")], "a partial file was left"
-    kept = {e["output"]: Path(e["output"]).stat().st_mtime_ns for e in first
-            if e["status"] == "ok"}
+    first, kept = check_stopped(out, log)
     capsys.readouterr()
 
     assert main([str(parallel_inputs), "-o", str(out), "--cluster", "ray", "--skip-existing",
                  *PARALLEL_FLAGS]) == 1  # broken.png
     err = capsys.readouterr().err
     assert err.count("broken.png") == 1 and "error:" in err
-    assert {p.name: p.read_bytes() for p in out.glob("*.png")} == serial_reference
-    assert not [e for e in _lines(log)[len(first):] if e["input"] in done_first]
-    assert {o: Path(o).stat().st_mtime_ns for o in kept} == kept
-    final = RunLog(log).read()
-    assert sorted(Path(k).name for k, e in final.items() if e["status"] == "ok") == \
-        [f"im{i}.png" for i in range(6)]
-    assert [Path(k).name for k, e in final.items() if e["status"] == "failed"] == ["broken.png"]
+    check_resumed(out, log, first, kept, serial_reference)
     assert ray_cluster.is_initialized()  # the module's instance was used, not shut down

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from zssr.workers import Slot, describe, gpu_count, plan_slots
+from zssr.workers import Slot, gpu_count, plan_slots
 
 
 def test_plan_slots_shares_the_cores_without_overlap():
@@ -23,7 +23,6 @@ def test_plan_slots_one_gpu_per_worker_round_robin():
     slots = plan_slots(3, cpus=6, gpus=2)
     assert [s.gpu for s in slots] == [0, 1, 0]
     assert [s.threads for s in slots] == [2, 2, 2]
-    assert describe(slots) == "3 workers x 2 threads on GPU 0, 1"
 
 
 def test_plan_slots_more_threads_than_cores_does_not_pin():

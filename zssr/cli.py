@@ -318,16 +318,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     todo = plan(jobs, args)
     if todo.mode != "serial":  # JAX here must not take the GPU memory the workers need
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    try:
-        if todo.mode == "serial" and todo.slots:
+    if todo.mode == "serial" and todo.slots:
+        try:
             limit_threads(todo.slots[0])  # before Keras starts its thread pools
+        except RuntimeError:  # main() called in a process whose Keras runs with other threads
+            print("error: --threads: Keras already runs in this process; give --threads to a "
+                  "new zssr process", file=sys.stderr)
+            return EXIT_USAGE
+    try:
         import_backend(quiet=not args.debug)
     except BackendUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except RuntimeError:  # main() called in a process whose Keras runs with other threads
-        print("error: --threads: Keras already runs in this process; give --threads to a new "
-              "zssr process", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:  # Keras takes seconds to import: a common moment for Ctrl-C
         print("interrupted while starting; nothing was written", file=sys.stderr)

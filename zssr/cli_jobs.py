@@ -51,8 +51,7 @@ def check_flags(args: Any) -> None:
         if args.jobs is not None:
             raise UsageError("--jobs runs worker processes on this machine; with --cluster, Ray "
                              "places the work (use --cpus-per-image / --gpus-per-image)")
-        if args.cluster != "auto" and args.cluster != "ray" \
-                and not args.cluster.startswith("ray://"):
+        if args.cluster not in ("ray", "auto") and not args.cluster.startswith("ray://"):
             raise UsageError(f"--cluster {args.cluster}: give ray (start Ray here), "
                              "ray://HOST:PORT or auto (a cluster started by 'ray start')")
     elif (args.cpus_per_image, args.gpus_per_image, args.retries) != (1.0, 0.0, 2):
@@ -128,8 +127,10 @@ def _line(record: dict[str, Any]) -> str:
 class _Driver:
     """This process's side of a batch: settles each finished image once."""
 
-    def __init__(self, jobs: list[Job], args: Any, run: dict[str, Any], outcomes: list) -> None:
+    def __init__(self, jobs: list[Job], args: Any, run: dict[str, Any], outcomes: list,
+                 mode: str) -> None:
         self.jobs, self.args, self.run, self.outcomes = jobs, args, run, outcomes
+        self.mode = mode
         out_dir = run["out_dir"]
         batch_run = out_dir is not None and len(jobs) > 1
         self.log = RunLog(Path(out_dir) / RUN_LOG_NAME) if batch_run else None
@@ -182,7 +183,7 @@ class _Driver:
         self.outcomes.append(outcome)
         if self.overall is not None:
             self.overall.update(1)
-        elif len(self.jobs) > 1 and not self.args.quiet and self.run.get("mode") != "serial":
+        elif len(self.jobs) > 1 and not self.args.quiet and self.mode != "serial":
             print(f"[{len(self.outcomes)}/{len(self.jobs)}] {outcome[0]} {outcome[1].path}",
                   file=sys.stderr, flush=True)
 
@@ -219,8 +220,7 @@ def run_batch(jobs: list[Job], args: Any, run: dict[str, Any], outcomes: list) -
     translation of core messages into flags) and ``plan``.
     """
     todo: Plan = run["plan"]
-    run["mode"] = todo.mode
-    driver = _Driver(jobs, args, run, outcomes)
+    driver = _Driver(jobs, args, run, outcomes, todo.mode)
     try:
         for i in sorted(todo.settled):
             driver.done(todo.settled[i])

@@ -13,6 +13,7 @@ for.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import pickle
 import signal
@@ -65,7 +66,7 @@ def _task(job: Job, payload: bytes, threads: int) -> Attempt:
             restore()
 
 
-def _connect(ray: Any, address: str, cpus: int | None) -> bool:
+def _connect(ray: Any, address: str) -> bool:
     """Start or join Ray; returns whether this call started it (and so must shut it down)."""
     if ray.is_initialized():
         return False
@@ -73,7 +74,7 @@ def _connect(ray: Any, address: str, cpus: int | None) -> bool:
     options: dict[str, Any] = {"runtime_env": {"env_vars": env}, "log_to_driver": False,
                                "logging_level": logging.WARNING}
     if address == LOCAL:
-        options.update(include_dashboard=False, num_cpus=cpus)
+        options["include_dashboard"] = False
     else:
         options["address"] = address
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -90,7 +91,7 @@ def _connect(ray: Any, address: str, cpus: int | None) -> bool:
 def run_ray(address: str, jobs: Sequence[Job], work: Work,
             on_done: Callable[[int, Attempt], None], *, cpus_per_image: float = 1,
             gpus_per_image: float = 0, retries: int = 2, threads: int | None = None,
-            local_cpus: int | None = None, poll: Callable[[], None] = lambda: None) -> None:
+            poll: Callable[[], None] = lambda: None) -> None:
     """Run one Ray task per job; ``on_done(index, attempt)`` is called here as each finishes.
 
     Parameters
@@ -112,8 +113,6 @@ def run_ray(address: str, jobs: Sequence[Job], work: Work,
     retries : int
         How often a task whose worker process or machine died is run again. An image that fails
         by itself (a bad file) is reported, not retried.
-    local_cpus : int, optional
-        CPUs of a Ray started here (default: all).
     poll : callable
         Called several times a second; raising ``KeyboardInterrupt`` cancels the tasks.
 
@@ -124,10 +123,8 @@ def run_ray(address: str, jobs: Sequence[Job], work: Work,
     KeyboardInterrupt
         After the tasks were cancelled, when ``poll`` raised it.
     """
-    import math
-
     ray = import_ray()
-    started = _connect(ray, address, local_cpus)
+    started = _connect(ray, address)
     threads = threads or max(1, math.ceil(cpus_per_image))
     remote = ray.remote(_task).options(num_cpus=cpus_per_image, num_gpus=gpus_per_image,
                                        max_retries=retries, retry_exceptions=False)

@@ -60,7 +60,23 @@ def machine_description() -> str:
 
     device = compute_device()
     where = "no GPU used" if device == "CPU" else f"computing on {device}"
-    return f"{cpu}, {os.cpu_count()} cores, {where}"
+    return f"{cpu}{_widest_vector_isa()}, {os.cpu_count()} cores, {where}"
+
+
+def _widest_vector_isa() -> str:
+    """`` (AMX)``, `` (AVX-512)`` or `` (AVX2 only)`` from /proc/cpuinfo (empty if unknown): the
+    same model name covers CPUs of different speed."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            flags = next((set(line.split(":", 1)[1].split()) for line in fh
+                          if line.startswith("flags")), set())
+    except OSError:
+        return ""
+    if "amx_bf16" in flags:
+        return " (AMX)"
+    if "avx512f" in flags:
+        return " (AVX-512)"
+    return " (AVX2 only)" if "avx2" in flags else ""
 
 
 def steps_record(steps: Sequence[Any]) -> list[dict[str, Any]]:

@@ -16,12 +16,11 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["Slot", "cpu_count", "gpu_count", "plan_slots", "slot_environment", "limit_threads",
-           "backend_started", "describe"]
+           "backend_started"]
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                 "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
@@ -141,12 +140,3 @@ def limit_threads(slot: Slot) -> None:
             os.environ.pop(name, None)
     if slot.cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, slot.cores)
-
-
-def describe(slots: Sequence[Slot]) -> str:
-    """``'2 workers x 1 thread'`` (and their GPUs), for a one-line note."""
-    n = len(slots)
-    text = f"{n} worker{'s' if n != 1 else ''} x {slots[0].threads} thread" \
-           f"{'s' if slots[0].threads != 1 else ''}"
-    gpus = sorted({s.gpu for s in slots if s.gpu is not None})
-    return text + (f" on GPU {', '.join(map(str, gpus))}" if gpus else "")
