@@ -135,3 +135,39 @@ def test_bad_input_is_reported_before_the_weights(small, tmp_path):
         z.upscale((small * 255).astype(np.uint8), 2)
     with pytest.raises(FileNotFoundError, match="not found"):
         z.upscale(small, 2)
+
+
+def test_upscale_models_a_jpeg_and_noise_as_the_command_line_does(small, configs_run):
+    from skimage import data
+
+    from zssr.config import degradation_aware
+
+    upscale(small, 2, jpeg_quality=70, jpeg_subsampling="4:4:4")
+    upscale(small, 2, noise_std=0.02)
+    upscale(small, 2, preset="real", noise_std=0)
+    noisy = np.clip(data.coffee() / 255 + np.random.default_rng(0).normal(0, 6 / 255,
+                                                                           data.coffee().shape),
+                    0, 1).astype(np.float32)
+    upscale(noisy, 2)
+    upscale(data.coffee() / 255.0, 2)
+    jpeg, noise, real, auto, clean = configs_run
+    assert jpeg == degradation_aware(preset("warm"), jpeg_quality=70,
+                                     jpeg_subsampling="4:4:4")[0]
+    assert jpeg.jpeg_quality == 70 and jpeg.back_projection_iters == (0,)
+    assert noise.noise_std == 0.02 and noise.init_weights == "warm-real"
+    assert real.noise_std == 0.0  # a number given is the noise, 0 included
+    assert auto.noise_std == pytest.approx(6 / 255, rel=0.2)
+    assert clean == preset("warm")
+
+
+def test_degradations_are_checked_and_not_mixed_with_a_config(small):
+    with pytest.raises(ValueError, match="jpeg_quality"):
+        upscale(small, 2, jpeg_quality=120)
+    with pytest.raises(ValueError, match="jpeg_subsampling"):
+        upscale(small, 2, jpeg_quality=70, jpeg_subsampling="4:1:1")
+    with pytest.raises(ValueError, match="noise_std"):
+        upscale(small, 2, noise_std="loud")
+    with pytest.raises(ValueError, match="noise_std"):
+        upscale(small, 2, noise_std=-0.1)
+    with pytest.raises(ValueError, match="as given"):
+        upscale(small, 2, config=preset("ideal"), jpeg_quality=70)

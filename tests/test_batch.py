@@ -364,3 +364,23 @@ def test_a_missing_kernel_file_is_still_reported_as_a_missing_file(tmp_path):
     with pytest.raises(batch.UsageError, match="k.mat") as exc:
         batch.load_kernel_spec(str(tmp_path / "k.mat"))
     assert "did you mean" not in str(exc.value)
+
+
+@pytest.mark.parametrize("dataset", ["set5", "set14"])
+def test_clean_test_set_inputs_run_the_plain_recipe(dataset):
+    """The MATLAB-bicubic LR inputs of Set5 and Set14 (x2) are PNGs without noise: the default
+    run on each is the plain one, so its output is the one zssr gave before it modelled JPEG
+    and noise."""
+    from zssr.batch import resolve_degradation
+    from zssr.config import preset
+    from zssr.io import read_image
+
+    from .conftest import shared_data_or_skip
+
+    folder = shared_data_or_skip(dataset, "LR_bicubic", "X2")
+    asked = {"jpeg_quality": "auto", "noise_std": "auto", "keep": ()}
+    files = sorted(folder.glob("*.png"))
+    assert files
+    for path in files:
+        config, record = resolve_degradation(path, read_image(path).pixels, preset("warm"), asked)
+        assert config == preset("warm") and record["changed"] == [], path.name

@@ -5,8 +5,8 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from zssr import ZSSRConfig
-from zssr.cli import build_parser, config_from_args, main
+from zssr import ZSSRConfig, preset
+from zssr.cli import AUTO_FIELDS, build_parser, config_from_args, main
 
 # A tiny network cannot start from the shipped weights of the default preset (warm): random.
 TINY = ["--max-iters", "3", "--depth", "3", "--width", "8", "--crop-size", "16",
@@ -32,7 +32,7 @@ def _value_for(field):
     if isinstance(default, str):
         new = {"lr_schedule": "cosine", "precision": "mixed_bfloat16", "loss_weights": "gradient",
                "crop_geometry": "inside" if default == "official" else "official",
-               }.get(field.name, "net.weights.h5")
+               "jpeg_subsampling": "4:4:4"}.get(field.name, "net.weights.h5")
         return [f"--{field.name.replace('_', '-')}", new], new
     new = {"min_scale": 0.25, "leave_as_is_probability": 0.1,
            "no_interpolate_probability": 0.2, "lr_slope_range": 300,
@@ -44,7 +44,25 @@ def _value_for(field):
 def test_every_config_field_is_a_flag_that_reaches_the_config(field):
     flag, expected = _value_for(field)
     args = build_parser().parse_args(["x.png", "--preset", "ideal", *flag])
-    assert getattr(config_from_args(args).config, field.name) == expected
+    resolved = config_from_args(args)
+    if field.name in AUTO_FIELDS:  # resolved per input, from what was asked
+        assert resolved.degradation[field.name] == expected
+        assert getattr(resolved.config, field.name) == getattr(preset("ideal"), field.name)
+    else:
+        assert getattr(resolved.config, field.name) == expected
+
+
+def test_jpeg_quality_and_noise_std_default_to_auto_and_take_numbers_or_off():
+    assert _resolve().degradation == {"jpeg_quality": "auto", "noise_std": "auto", "keep": ()}
+    resolved = _resolve("--jpeg-quality", "off", "--noise-std", "0.02", "--max-iters", "9")
+    assert resolved.degradation == {"jpeg_quality": 0, "noise_std": 0.02, "keep": ("max_iters",)}
+    assert _resolve("--jpeg-quality", "AUTO").degradation["jpeg_quality"] == "auto"
+    assert _resolve("--jpeg-quality", "85").degradation["jpeg_quality"] == 85
+    for bad in (["--jpeg-quality", "101"], ["--jpeg-quality", "high"], ["--noise-std", "-1"],
+                ["--noise-std", "off"]):
+        with pytest.raises(SystemExit) as exc:
+            build_parser().parse_args(["x.png", *bad])
+        assert exc.value.code == 2
 
 
 def _resolve(*argv):
@@ -506,3 +524,35 @@ def test_init_weights_of_another_shape_are_refused_before_any_image(image_file, 
     assert code == 2
     assert "--init-weights" in capsys.readouterr().err
     assert not list(image_file.parent.glob("*_zssr_*"))
+
+
+def test_a_jpeg_input_is_modelled_and_the_sidecar_says_so(tmp_path, natural_image, capsys):
+    from PIL import Image
+
+    jpg = tmp_path / "photo.jpg"
+    Image.fromarray((natural_image[:24, :24] * 255).round().astype(np.uint8)).save(jpg,
+                                                                                  quality=60)
+    out = tmp_path / "out"
+    assert main([str(jpg), "--scale", "2", "-o", str(out), "--preset", "ideal", *TINY[:-1]]) == 0
+    meta = json.loads((out / "photo_zssr_x2.json").read_text())
+    seen = meta["degradation"]
+    assert seen["jpeg"]["quality"] == 60 and seen["jpeg"]["subsampling"] == "4:2:0"
+    assert seen["jpeg"]["standard_tables"] and seen["jpeg_quality"] == 60
+    assert meta["config"]["jpeg_quality"] == 60 and "jpeg_quality" in seen["changed"]
+    assert "noise_std_measured" in seen and seen["asked"]["jpeg_quality"] == "auto"
+    # --back-projection-iters was given (TINY): it stays, though a degraded input turns it off
+    assert meta["config"]["back_projection_iters"] == [1]
+    assert "JPEG quality 60 (4:2:0)" in capsys.readouterr().err
+    # off: the plain run
+    assert main([str(jpg), "--scale", "2", "-o", str(out), "--preset", "ideal", "--overwrite",
+                 "--jpeg-quality", "off", "--noise-std", "0", *TINY]) == 0
+    meta = json.loads((out / "photo_zssr_x2.json").read_text())
+    assert meta["config"]["jpeg_quality"] == 0 and meta["degradation"]["changed"] == []
+
+
+def test_a_clean_png_runs_the_plain_recipe(image_file, tmp_path):
+    out = tmp_path / "out"
+    assert main([str(image_file), "--scale", "2", "-o", str(out), "--preset", "ideal", *TINY]) == 0
+    meta = json.loads((out / "pic_zssr_x2.json").read_text())
+    assert meta["degradation"]["jpeg"] is None and meta["degradation"]["changed"] == []
+    assert meta["config"]["jpeg_quality"] == 0 and meta["config"]["noise_std"] == 0.0

@@ -135,3 +135,40 @@ def test_tiles_are_off_or_large_enough_to_hold_their_margins():
     assert preset("ideal", tile_size=16).tile_size == 16
     with pytest.raises(ValueError, match="tile_size must be 0 .* or >= 16"):
         preset("ideal", tile_size=8)
+
+
+def test_degradation_aware_leaves_a_clean_input_alone():
+    from zssr.config import degradation_aware
+
+    cfg = preset("warm")
+    assert degradation_aware(cfg) == (cfg, ())
+    real = preset("real")
+    # no noise found: the preset's own noise stays
+    assert degradation_aware(real, noise_std=0.0) == (real, ())
+
+
+def test_degradation_aware_models_jpeg_and_noise():
+    from zssr.config import DEGRADED, degradation_aware
+
+    cfg, changed = degradation_aware(preset("warm"), jpeg_quality=75, jpeg_subsampling="4:4:4",
+                                     noise_std=0.02)
+    assert (cfg.jpeg_quality, cfg.jpeg_subsampling, cfg.noise_std) == (75, "4:4:4", 0.02)
+    assert cfg.back_projection_iters == DEGRADED["back_projection_iters"]
+    assert cfg.init_weights == "warm-real"
+    assert set(changed) == {"jpeg_quality", "jpeg_subsampling", "noise_std", "init_weights",
+                            *(k for k in DEGRADED if getattr(preset("warm"), k) != DEGRADED[k])}
+    # the fields a user set stay; a random start stays random
+    kept, changed = degradation_aware(preset("ideal", back_projection_iters=(4,)),
+                                      jpeg_quality=50, keep={"back_projection_iters"})
+    assert kept.back_projection_iters == (4,) and kept.init_weights == ""
+    assert "back_projection_iters" not in changed and kept.jpeg_quality == 50
+    own, _ = degradation_aware(preset("warm", init_weights="mine.weights.h5"), noise_std=0.01)
+    assert own.init_weights == "mine.weights.h5"
+
+
+def test_jpeg_fields_are_checked():
+    with pytest.raises(ValueError, match="jpeg_quality"):
+        ZSSRConfig(jpeg_quality=101)
+    with pytest.raises(ValueError, match="jpeg_subsampling"):
+        ZSSRConfig(jpeg_subsampling="4:1:1")
+    assert ZSSRConfig.from_strings(["jpeg_quality=80"]).jpeg_quality == 80

@@ -295,3 +295,23 @@ def test_gradient_loss_weights_reach_the_loss_cropped_with_the_father(small, mon
     assert all(w is None for _, w in seen)
     with pytest.raises(ValueError, match="loss_weights"):
         preset("ideal", loss_weights="edges")
+
+
+def test_sons_are_degraded_like_the_input_until_a_base_change(small, monkeypatch):
+    from zssr import engine
+
+    seen = []
+    real_father_to_son = engine.father_to_son
+
+    def spy(father, scale, kernel, rng, **degradation):
+        seen.append(degradation.get("jpeg_quality", 0))
+        return real_father_to_son(father, scale, kernel, rng, **degradation)
+
+    monkeypatch.setattr(engine, "father_to_son", spy)
+    cfg = preset("ideal", **TINY).replace(jpeg_quality=50, noise_std=0.01, scale_steps=(2.0, 4.0),
+                                         base_change_scales=(2.0,))
+    result = ZSSR(cfg).run(np.ascontiguousarray(small[:16, :16]), 4)
+    first, _ = result.steps
+    n_first = first.iterations + len(first.reconstruction_mse)
+    assert seen[:n_first] == [50] * n_first  # training pairs and reconstruction tests alike
+    assert set(seen[n_first:]) == {0} and len(seen) > n_first  # the input is now an output

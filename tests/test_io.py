@@ -229,3 +229,44 @@ def test_a_header_too_large_for_opencv_reads_as_our_error(tmp_path, png_header_o
     with pytest.raises(ImageReadError, match="huge.png") as exc:
         read_image(src)
     assert "OpenCV" not in str(exc.value) and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("subsampling", [0, 1, 2])
+def test_jpeg_info_reads_the_quality_a_file_was_saved_at(tmp_path, natural_image, subsampling):
+    from zssr.io import jpeg_info
+
+    pixels = (natural_image * 255).round().astype(np.uint8)
+    for quality in range(30, 96, 5):
+        path = tmp_path / f"q{quality}.jpg"
+        Image.fromarray(pixels).save(path, quality=quality, subsampling=subsampling)
+        info = jpeg_info(path)
+        assert abs(info.quality - quality) <= 5, (quality, info)
+        assert info.quality == quality and info.standard and info.mismatch == 0.0
+        assert info.subsampling == ("4:4:4", "4:2:2", "4:2:0")[subsampling]
+
+
+def test_jpeg_info_of_gray_opencv_and_misnamed_files(tmp_path, natural_image):
+    from zssr.io import jpeg_info
+
+    pixels = (natural_image * 255).round().astype(np.uint8)
+    Image.fromarray(pixels[:, :, 0]).save(tmp_path / "gray.jpg", quality=62)
+    assert jpeg_info(tmp_path / "gray.jpg").quality == 62
+    cv2.imwrite(str(tmp_path / "cv.jpg"), pixels, [cv2.IMWRITE_JPEG_QUALITY, 83])
+    assert jpeg_info(tmp_path / "cv.jpg").quality == 83
+    Image.fromarray(pixels).save(tmp_path / "really_a_jpeg.png", format="JPEG", quality=40)
+    assert jpeg_info(tmp_path / "really_a_jpeg.png").quality == 40
+    Image.fromarray(pixels).save(tmp_path / "plain.png")
+    assert jpeg_info(tmp_path / "plain.png") is None
+    assert jpeg_info(tmp_path / "missing.jpg") is None
+
+
+def test_jpeg_info_of_custom_tables_is_the_nearest_quality(tmp_path, natural_image):
+    from zssr.io import ijg_tables, jpeg_info
+
+    pixels = (natural_image * 255).round().astype(np.uint8)
+    tables = [np.clip(t * 1.1 + 1, 1, 255).astype(int).tolist()
+              for t in ijg_tables(80).values()]
+    Image.fromarray(pixels).save(tmp_path / "camera.jpg", qtables=tables)
+    info = jpeg_info(tmp_path / "camera.jpg")
+    assert not info.standard and info.mismatch > 0
+    assert 74 <= info.quality <= 79

@@ -14,13 +14,13 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .config import RECOMMENDED, ZSSRConfig, default_preset, kernel_safe
+from .config import RECOMMENDED, ZSSRConfig, default_preset, degradation_aware, kernel_safe
 from .config import preset as named_preset
 from .engine import Engine
 from .plan import KernelArg, is_bicubic
 from .results import ProgressEvent, ZSSRResult
 
-__all__ = ["ZSSR", "upscale", "initial_weights", "clear_weights_cache"]
+__all__ = ["ZSSR", "upscale", "measure_degradation", "initial_weights", "clear_weights_cache"]
 
 Progress = Callable[[ProgressEvent], None]
 
@@ -157,6 +157,9 @@ def upscale(
     *,
     config: ZSSRConfig | None = None,
     preset: str | None = None,
+    jpeg_quality: int | None = None,
+    jpeg_subsampling: str = "4:2:0",
+    noise_std: float | str = "auto",
     progress: Progress | None = None,
 ) -> np.ndarray:
     """One-call ZSSR with the command line's recipe.
@@ -166,12 +169,22 @@ def upscale(
     image, scale, kernel, progress
         As for :meth:`ZSSR.run`.
     config : ZSSRConfig, optional
-        The recipe, used exactly as given (no kernel adjustments).
+        The recipe, used exactly as given (no kernel or degradation adjustments, no noise
+        estimate).
     preset : str, optional
         Without ``config``: the preset to run, by default the recommended ``"warm"``
         (:func:`zssr.config.default_preset`; ``"ideal"`` is the paper's slower recipe). With a
         non-bicubic kernel it is made kernel-safe (:func:`zssr.config.kernel_safe`: one jump,
         no rotations, no self-ensemble), as ``zssr --kernel`` does.
+    jpeg_quality : int, optional
+        The JPEG quality (1-100) ``image`` was saved at, e.g. ``zssr.io.jpeg_info(path).quality``;
+        the sons are then compressed the same way. ``None`` or 0: not a JPEG.
+    jpeg_subsampling : {'4:2:0', '4:2:2', '4:4:4'}
+        The JPEG's chroma subsampling (``zssr.io.jpeg_info(path).subsampling``).
+    noise_std : float or 'auto'
+        The std of the noise in ``image`` (of the range 0..1), matched in the sons; ``"auto"``
+        models the noise :func:`zssr.noise_level.noise_to_model` measures (a clean image: none).
+        A JPEG or noisy input runs as :func:`zssr.config.degradation_aware` says.
 
     Returns
     -------
@@ -181,13 +194,59 @@ def upscale(
     Raises
     ------
     ValueError
-        If both ``config`` and ``preset`` are given.
+        If both ``config`` and ``preset`` are given, or ``config`` with a degradation, or a
+        degradation out of range.
     """
     if config is not None and preset is not None:
         raise ValueError("give config or preset, not both")
-    if config is None:
-        given = not is_bicubic(kernel)
-        config = named_preset(preset or default_preset(given))
-        if given:
-            config, _ = kernel_safe(config)
+    if config is not None:
+        if jpeg_quality or noise_std != "auto":
+            raise ValueError("config is used as given: set its jpeg_quality and noise_std "
+                             "fields instead of passing them")
+        return ZSSR(config).upscale(image, scale, kernel, progress=progress)
+    given = not is_bicubic(kernel)
+    config = named_preset(preset or default_preset(given))
+    if given:
+        config, _ = kernel_safe(config)
+    measured = measure_degradation(image, jpeg_quality=jpeg_quality,
+                                   jpeg_subsampling=jpeg_subsampling, noise_std=noise_std)
+    if noise_std != "auto":  # a number given is the noise, 0 included (the preset's is replaced)
+        config = config.replace(noise_std=measured["noise_std"])
+    config, _ = degradation_aware(config, **measured)
     return ZSSR(config).upscale(image, scale, kernel, progress=progress)
+
+
+def measure_degradation(image: np.ndarray, *, jpeg_quality: int | None = None,
+                        jpeg_subsampling: str = "4:2:0", noise_std: float | str = "auto"
+                        ) -> dict[str, float | int | str]:
+    """The keyword arguments of :func:`zssr.config.degradation_aware` for ``image``: the JPEG
+    quality as given (``None``: 0) and the noise std as given or, for ``"auto"``, measured
+    (:func:`zssr.noise_level.noise_to_model`: noise of at least 3.5/255, in images of at
+    least 32768 pixels).
+
+    Raises
+    ------
+    ValueError
+        For a quality outside 1..100, an unknown subsampling, or a negative or non-numeric
+        noise std.
+    """
+    from .checks import float_image
+    from .degrade import SUBSAMPLINGS
+    from .noise_level import noise_to_model
+
+    quality = int(jpeg_quality or 0)
+    if not 0 <= quality <= 100:
+        raise ValueError(f"jpeg_quality must be 1..100 (or None), got {jpeg_quality}")
+    if jpeg_subsampling not in SUBSAMPLINGS:
+        raise ValueError(f"jpeg_subsampling must be one of {SUBSAMPLINGS}, got "
+                         f"{jpeg_subsampling!r}")
+    if isinstance(noise_std, str):
+        if noise_std != "auto":
+            raise ValueError(f"noise_std must be a number >= 0 or 'auto', got {noise_std!r}")
+        pixels, _ = float_image(image)
+        noise, _ = noise_to_model(pixels)
+    else:
+        noise = float(noise_std)
+        if not noise >= 0:
+            raise ValueError(f"noise_std must be a number >= 0 or 'auto', got {noise_std!r}")
+    return {"jpeg_quality": quality, "jpeg_subsampling": jpeg_subsampling, "noise_std": noise}

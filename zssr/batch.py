@@ -319,6 +319,57 @@ def _estimate(job: Job, pixels: np.ndarray, scale: tuple[float, float], options:
                     "kernel_estimation_config": dataclasses.asdict(options)}
 
 
+def resolve_degradation(path: Path, pixels: np.ndarray, config: ZSSRConfig,
+                        asked: dict[str, Any] | None) -> tuple[ZSSRConfig, dict[str, Any] | None]:
+    """``config`` for this input's compression and noise, and what the sidecar records.
+
+    ``asked`` holds the ``jpeg_quality`` and ``noise_std`` asked for (``"auto"``: read the
+    quality from a JPEG file's tables, :func:`zssr.io.jpeg_info`, and model the noise that
+    :func:`zssr.noise_level.noise_to_model` finds) and ``keep``, the fields the user set; the
+    run is then what :func:`zssr.config.degradation_aware` makes of them. ``None`` runs
+    ``config`` as given (and records nothing).
+    """
+    from .config import degradation_aware
+    from .io import jpeg_info
+    from .noise_level import noise_to_model
+
+    if asked is None:
+        return config, None
+    record: dict[str, Any] = {}
+    quality, subsampling = asked.get("jpeg_quality", "auto"), config.jpeg_subsampling
+    if quality == "auto":
+        info = jpeg_info(path)
+        record["jpeg"] = info.to_dict() if info is not None else None
+        if info is not None:
+            quality = info.quality
+            if "jpeg_subsampling" not in asked.get("keep", ()):
+                subsampling = info.subsampling
+        else:
+            quality = 0
+    noise = asked.get("noise_std", "auto")
+    if noise == "auto":
+        noise, record["noise_std_measured"] = noise_to_model(pixels)
+    else:  # a number given by the user is the noise, 0 included (the preset's is replaced)
+        config = config.replace(noise_std=float(noise))
+    aware, changed = degradation_aware(config, jpeg_quality=int(quality),
+                                       jpeg_subsampling=subsampling, noise_std=float(noise),
+                                       keep=asked.get("keep", ()))
+    record.update(asked={k: v for k, v in asked.items() if k != "keep"},
+                  jpeg_quality=aware.jpeg_quality, noise_std=aware.noise_std,
+                  changed=list(changed))
+    return aware, record
+
+
+def describe_degradation(config: ZSSRConfig) -> str:
+    """``"JPEG quality 75 (4:2:0) and noise std 5.0/255"`` for a config's degraded sons."""
+    parts = []
+    if config.jpeg_quality:
+        parts.append(f"JPEG quality {config.jpeg_quality} ({config.jpeg_subsampling})")
+    if config.noise_std:
+        parts.append(f"noise std {config.noise_std * 255:.1f}/255")
+    return " and ".join(parts) or "nothing"
+
+
 def _read_gt(gt: str | Path, out_shape: tuple[int, int], scale: tuple[float, float]) -> Any:
     from .io import read_image
 
@@ -364,12 +415,14 @@ def _check_output(job: Job, out_path: Path, overwrite: bool) -> None:
 def process(job: Job, *, config: ZSSRConfig, preset: str, scale: tuple[float, float],
             kernel: Any, kernel_info: dict[str, Any], out_dir: Path | None,
             overwrite: bool = False, max_pixels: int, gt: str | None = None,
-            estimate: Any = None, progress: Any,
+            estimate: Any = None, degradation: dict[str, Any] | None = None, progress: Any,
             note: Callable[[str], None] = lambda text: None) -> dict[str, Any]:
     """Upscale one input file and write the output image and its JSON sidecar.
 
     ``kernel`` is ``None`` (bicubic), an array, or ``"estimated"`` (KernelGAN with the
-    ``estimate`` options of :func:`estimate_options`). Returns the sidecar record
+    ``estimate`` options of :func:`estimate_options`). ``degradation`` is what
+    :func:`resolve_degradation` makes the run of this input's compression and noise (``None``:
+    ``config`` as given). Returns the sidecar record
     (:func:`zssr.provenance.sidecar`); ``note`` receives remarks (a retried step).
 
     Raises
@@ -392,6 +445,11 @@ def process(job: Job, *, config: ZSSRConfig, preset: str, scale: tuple[float, fl
     out_path, sidecar_path = output_paths(job, out_dir, scale, io.output_suffix(loaded.info))
     _check_output(job, out_path, overwrite)
     gt_pixels = _read_gt(gt, out_shape, scale) if gt else None
+    config, degradation_record = resolve_degradation(job.path, loaded.pixels, config,
+                                                     degradation)
+    if degradation_record and degradation_record["changed"]:
+        note(f"note: {job.path}: {describe_degradation(config)} modelled in the training "
+             f"pairs (set: {', '.join(degradation_record['changed'])})")
     if isinstance(kernel, str) and kernel == "estimated":
         kernel, kernel_info = _estimate(job, loaded.pixels, scale, estimate, out_path, progress)
     try:
@@ -417,6 +475,8 @@ def process(job: Job, *, config: ZSSRConfig, preset: str, scale: tuple[float, fl
                      output_path=out_path, output_shape=out_shape, alpha=alpha is not None,
                      scale=scale, preset=preset, config=config, kernel_info=kernel_info,
                      result=result, metrics=metrics)
+    if degradation_record is not None:
+        record["degradation"] = degradation_record
     io.write_image(out_path, result.image, loaded.info, alpha=alpha, overwrite=overwrite)
     io.write_json(sidecar_path, record, overwrite=True)
     return record

@@ -82,6 +82,34 @@ def _field_type(name: str) -> Callable[[str], Any]:
     return parse
 
 
+#: Config fields whose flag also takes ``auto`` (the default: measured on each input) and, for
+#: the JPEG quality, ``off``; see :func:`zssr.batch.resolve_degradation`.
+AUTO_FIELDS = {
+    "jpeg_quality": "LR sons go through JPEG at this quality (1-100) like the input: auto "
+                    "(default) reads it from a JPEG input, off: never",
+    "noise_std": "std (of 0..1) of the Gaussian noise added to LR sons: auto (default) measures "
+                 "the input's, 0: none"}
+
+
+def _auto_type(name: str) -> Callable[[str], Any]:
+    numeric = _field_type(name)
+
+    def parse(text: str) -> Any:
+        word = text.strip().lower()
+        if word == "auto":
+            return "auto"
+        if word == "off" and name == "jpeg_quality":
+            return 0
+        value = numeric(text)
+        if name == "jpeg_quality" and not 0 <= value <= 100:
+            raise argparse.ArgumentTypeError("give 1..100, auto or off")
+        if name == "noise_std" and not value >= 0:
+            raise argparse.ArgumentTypeError("give a number >= 0 or auto")
+        return value
+    parse.__name__ = name
+    return parse
+
+
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "recipe (ZSSRConfig fields; each overrides the preset's value)"
@@ -94,6 +122,11 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         if isinstance(default, bool):
             group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                                default=None, help=help_text)
+        elif f.name in AUTO_FIELDS:
+            help_text = AUTO_FIELDS[f.name]
+            group.add_argument(flag, dest=f.name, type=_auto_type(f.name), default=None,
+                               metavar="auto|" + ("Q|off" if f.name == "jpeg_quality" else "S"),
+                               help=help_text)
         else:
             metavar = "A,B,.." if isinstance(default, tuple) else type(default).__name__.upper()
             choices = f.metadata.get("choices")
@@ -220,13 +253,18 @@ class Resolved:
     config: ZSSRConfig
     preset: str
     kernel_safe: tuple[str, ...] = ()
+    degradation: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def config_from_args(args: argparse.Namespace) -> Resolved:
     """The preset (see :func:`resolve_preset`) with every explicitly given field flag applied;
-    with a non-bicubic ``--kernel``, :func:`zssr.config.kernel_safe` for the fields not given."""
+    with a non-bicubic ``--kernel``, :func:`zssr.config.kernel_safe` for the fields not given.
+
+    ``--jpeg-quality`` and ``--noise-std`` are resolved per input (``auto`` unless given) by
+    :func:`zssr.batch.resolve_degradation`; ``degradation`` carries what was asked."""
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(ZSSRConfig)
                  if getattr(args, f.name, None) is not None}
+    degradation = {name: overrides.pop(name, "auto") for name in AUTO_FIELDS}
     try:
         name = resolve_preset(args.preset, real=args.real, kernel=args.kernel)
         config = preset(name, **overrides)
@@ -241,7 +279,8 @@ def config_from_args(args: argparse.Namespace) -> Resolved:
     changed: tuple[str, ...] = ()
     if args.kernel != "bicubic":
         config, changed = kernel_safe(config, keep=overrides)
-    return Resolved(config, name, changed)
+    degradation["keep"] = tuple(sorted(overrides))
+    return Resolved(config, name, changed, degradation)
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Resolved, Any, dict, list[Job], int]:
@@ -337,7 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out_dir = Path(args.output_dir) if args.output_dir else None
     process = dict(config=resolved.config, preset=resolved.preset, scale=args.scale,
                    kernel=kernel, kernel_info=kernel_info, out_dir=out_dir,
-                   overwrite=args.overwrite, max_pixels=args.max_pixels, gt=args.gt)
+                   overwrite=args.overwrite, max_pixels=args.max_pixels, gt=args.gt,
+                   degradation=resolved.degradation)
     run = {"process": process, "out_dir": out_dir, "to_flags": to_flags, "plan": todo,
            "report": Recorder() if args.report is not None else None}
     outcomes: list[tuple[str, Job, str, float]] = []

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["ZSSRConfig", "PRESETS", "preset", "preset_names", "KERNEL_SAFE", "kernel_safe",
+           "DEGRADED", "degradation_aware",
            "RECOMMENDED", "default_preset", "parse_value", "parse_overrides", "MIN_TILE_SIZE"]
 
 #: The smallest tile side worth tiling with: each tile carries an overlap margin of
@@ -49,8 +50,8 @@ class ZSSRConfig:
         The paper's learning-rate policy and its reconstruction tests.
     depth, width, init_variance, init_weights, precision, tile_size
         The network, its starting weights and how it computes.
-    crop_size, crop_geometry, noise_std, loss_weights
-        HR fathers, LR sons and the loss.
+    crop_size, crop_geometry, noise_std, jpeg_quality, jpeg_subsampling, loss_weights
+        HR fathers, LR sons (degraded like the input: noise, then JPEG) and the loss.
     leave_as_is_probability, no_interpolate_probability, min_scale, scale_diff_sigma
         How fathers are augmented.
     shear_sigma, allow_rotation
@@ -90,7 +91,11 @@ class ZSSRConfig:
     crop_geometry: str = _field(
         "official", "official: the official code's centred windows, black outside the image; "
         "inside: in-image crops", ("official", "inside"))
-    noise_std: float = _field(0.0, "Gaussian noise added to LR sons")
+    noise_std: float = _field(0.0, "Gaussian noise added to LR sons (std, of the range 0..1)")
+    jpeg_quality: int = _field(
+        0, "LR sons go through JPEG at this quality (1-100), as the input did; 0: none")
+    jpeg_subsampling: str = _field(
+        "4:2:0", "chroma subsampling of the JPEG sons", ("4:4:4", "4:2:2", "4:2:0"))
     loss_weights: str = _field(
         "uniform", "uniform: plain L1; gradient: L1 weighted by the local gradient magnitude",
         ("uniform", "gradient"))
@@ -146,6 +151,11 @@ class ZSSRConfig:
              f"tile_size must be 0 (no tiling) or >= {MIN_TILE_SIZE} (each tile carries a "
              f"margin of depth + 1 pixels on every side), got {self.tile_size}")
         need(self.seed >= 0, f"seed must be >= 0, got {self.seed}")
+        need(0 <= self.jpeg_quality <= 100,
+             f"jpeg_quality must be 1..100, or 0 for none, got {self.jpeg_quality}")
+        need(self.jpeg_subsampling in ("4:4:4", "4:2:2", "4:2:0"),
+             f"jpeg_subsampling must be '4:4:4', '4:2:2' or '4:2:0', got "
+             f"{self.jpeg_subsampling!r}")
         need(self.min_iters >= 0, f"min_iters must be >= 0, got {self.min_iters}")
         need(self.lr_slope_range >= 2 * self.test_every,
              "lr_slope_range must cover at least two reconstruction tests (>= 2 * test_every)")
@@ -378,6 +388,50 @@ def kernel_safe(config: ZSSRConfig, *, keep: Any = ()) -> tuple[ZSSRConfig, tupl
     """
     changes = {k: v for k, v in KERNEL_SAFE.items()
                if k not in keep and getattr(config, k) != v}
+    if not changes:
+        return config, ()
+    return config.replace(**changes), tuple(sorted(changes))
+
+
+#: With a compressed or noisy input (sons then degraded like it) these apply unless asked
+#: otherwise: back-projection would copy the input's blocks and noise back into the output
+#: (the official real-photo config turns it off), and the shipped ``warm`` start is swapped for
+#: ``warm-real``, pretrained on clean, JPEG and noisy sons alike.
+DEGRADED: dict[str, Any] = {"back_projection_iters": (0,), "back_project_to_input": False}
+#: Starting weights replaced for a degraded input: shipped name -> its degraded-input twin.
+DEGRADED_WEIGHTS: dict[str, str] = {"warm": "warm-real"}
+
+
+def degradation_aware(config: ZSSRConfig, *, jpeg_quality: int = 0,
+                      jpeg_subsampling: str = "4:2:0", noise_std: float = 0.0,
+                      keep: Any = ()) -> tuple[ZSSRConfig, tuple[str, ...]]:
+    """``config`` for an input saved as JPEG at ``jpeg_quality`` (0: not a JPEG) and carrying
+    Gaussian noise of std ``noise_std`` (0: none found).
+
+    Sons are then degraded the same way (``jpeg_quality``, ``jpeg_subsampling``, ``noise_std``;
+    a ``noise_std`` of 0 keeps the config's own), and, for a degraded input, the
+    :data:`DEGRADED` values and :data:`DEGRADED_WEIGHTS` apply to every field not named in
+    ``keep`` (the fields the user set explicitly). A clean input (both 0) gets ``config``
+    unchanged.
+
+    Returns
+    -------
+    config : ZSSRConfig
+        The config to run.
+    changed : tuple of str
+        The names of the fields that changed, sorted.
+    """
+    changes: dict[str, Any] = {}
+    if jpeg_quality:
+        changes.update(jpeg_quality=int(jpeg_quality), jpeg_subsampling=jpeg_subsampling)
+    if noise_std:
+        changes["noise_std"] = float(noise_std)
+    if not changes:
+        return config, ()
+    changes.update({k: v for k, v in DEGRADED.items() if k not in keep})
+    if "init_weights" not in keep and config.init_weights in DEGRADED_WEIGHTS:
+        changes["init_weights"] = DEGRADED_WEIGHTS[config.init_weights]
+    changes = {k: v for k, v in changes.items() if getattr(config, k) != v}
     if not changes:
         return config, ()
     return config.replace(**changes), tuple(sorted(changes))

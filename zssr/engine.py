@@ -44,7 +44,9 @@ class StepContext:
     """What training one scale step needs besides the network.
 
     ``sources`` are the images fathers are drawn from, ``lr_input`` the step's input (the base),
-    ``rng`` the run's random generator, ``n_steps`` the run's step count.
+    ``rng`` the run's random generator, ``n_steps`` the run's step count. ``degrade``: whether
+    the sons get the config's noise and JPEG compression, which describe the original input and
+    so apply until a base change makes an output the input.
     """
 
     step: Step
@@ -53,6 +55,7 @@ class StepContext:
     lr_input: np.ndarray
     rng: np.random.Generator
     progress: Progress | None = None
+    degrade: bool = True
 
 
 class _Held:
@@ -114,13 +117,15 @@ class Engine:
         rng = np.random.default_rng(cfg.seed)
         original = current
         sources = [FatherSource(current, 1.0)]
+        original_input = True
         held = _Held()
         try:
             reports: list[StepReport] = []
             for step in plan.steps:
                 if held.model is None or cfg.init_net_for_each_step:
                     self._take(held, current.shape[2], cfg.precision, weights)
-                ctx = StepContext(step, len(plan.steps), sources, current, rng, progress)
+                ctx = StepContext(step, len(plan.steps), sources, current, rng, progress,
+                                  degrade=original_input)
                 t0 = time.perf_counter()
                 report = self._fit_or_retry(held, ctx)
                 t1 = time.perf_counter()
@@ -131,6 +136,7 @@ class Engine:
                 if step.base_change:
                     current = output
                     sources = [FatherSource(current, 1.0)]
+                    original_input = False
                 else:
                     sources.append(FatherSource(output, min(step.relative)))
             if plan.final_back_projection:
@@ -236,8 +242,18 @@ class Engine:
             weights = hr_father[None, :, :, channels] * unit
             hr_father = np.ascontiguousarray(hr_father[:, :, :channels])
         scale = ctx.step.relative
-        lr_son = father_to_son(hr_father, scale, ctx.step.kernel, ctx.rng, noise_std=cfg.noise_std)
+        lr_son = father_to_son(hr_father, scale, ctx.step.kernel, ctx.rng,
+                               **self._degradation(ctx))
         return interpolate_son(lr_son, scale, hr_father.shape[:2]), hr_father, weights
+
+    def _degradation(self, ctx: StepContext) -> dict:
+        """What a step's sons go through besides the kernel (:func:`zssr.degrade.degrade`):
+        the config's noise and JPEG compression while the step's input is the original one."""
+        cfg = self.config
+        if not ctx.degrade:
+            return {}
+        return {"noise_std": cfg.noise_std, "jpeg_quality": cfg.jpeg_quality,
+                "jpeg_subsampling": cfg.jpeg_subsampling}
 
     def _reconstruction_error(self, model, ctx: StepContext, regions) -> float:
         """The paper's reconstruction test: mean squared error of the network's super-resolved
@@ -246,7 +262,7 @@ class Engine:
         errors = []
         for region in regions:
             target = ctx.lr_input[region]
-            son = father_to_son(target, scale, kernel, ctx.rng, noise_std=self.config.noise_std)
+            son = father_to_son(target, scale, kernel, ctx.rng, **self._degradation(ctx))
             rec = np.clip(self._forward(model, interpolate_son(son, scale, target.shape[:2])),
                           0.0, 1.0)
             errors.append(float(np.mean((target - rec) ** 2)))

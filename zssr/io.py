@@ -18,7 +18,9 @@ Input policy
   The temporary name is never longer than the final one, and the file gets the permissions any
   other writer would give it (0666 less the umask).
 * :func:`image_size` reads an image's size from its header, so that a size limit can be
-  checked before decoding.
+  checked before decoding; :func:`jpeg_info` reads the quality and chroma subsampling a JPEG
+  file was saved with from its quantisation tables, so that ZSSR's sons can be compressed the
+  same way (:mod:`zssr.degrade`).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ __all__ = [
     "LoadedImage",
     "read_image",
     "image_size",
+    "JpegInfo",
+    "jpeg_info",
     "write_image",
     "write_json",
     "atomic_write",
@@ -136,6 +140,101 @@ def image_size(path: str | os.PathLike) -> tuple[int, int] | None:
     except Exception:
         return None
     return int(height), int(width)
+
+
+@dataclass(frozen=True)
+class JpegInfo:
+    """What a JPEG file's header says about how it was compressed.
+
+    Attributes
+    ----------
+    quality : int
+        The IJG quality (1-100) whose scaled standard tables are nearest to the file's
+        quantisation tables (in mean absolute log ratio).
+    subsampling : str
+        ``"4:4:4"``, ``"4:2:2"`` or ``"4:2:0"`` for colour files; a gray file or an unusual
+        layout reads as ``"4:2:0"`` (gray files have no chroma to subsample).
+    standard : bool
+        Whether the tables are exactly the IJG ones at ``quality`` (libjpeg, Pillow, OpenCV
+        and most software); cameras and phones often use tables of their own, for which
+        ``quality`` is the nearest equivalent.
+    mismatch : float
+        The mean absolute log ratio between the file's tables and the chosen quality's (0 when
+        ``standard``).
+    """
+
+    quality: int
+    subsampling: str
+    standard: bool
+    mismatch: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"quality": self.quality, "subsampling": self.subsampling,
+                "standard_tables": self.standard, "table_mismatch": round(self.mismatch, 4)}
+
+
+_IJG_BASE: dict[int, np.ndarray] = {}
+
+
+def _ijg_base_tables() -> dict[int, np.ndarray]:
+    """The standard luma (0) and chroma (1) tables, in the order Pillow reports tables, read
+    from a quality-50 encoding (where the IJG scaling is the identity)."""
+    if not _IJG_BASE:
+        import io as _bytes
+
+        from PIL import Image
+
+        buffer = _bytes.BytesIO()
+        Image.new("RGB", (16, 16)).save(buffer, "JPEG", quality=50)
+        buffer.seek(0)
+        with Image.open(buffer) as im:
+            _IJG_BASE.update({k: np.asarray(v, dtype=np.float64)
+                              for k, v in im.quantization.items()})
+    return _IJG_BASE
+
+
+def ijg_tables(quality: int) -> dict[int, np.ndarray]:
+    """The IJG (libjpeg) quantisation tables at ``quality`` (1-100), baseline (at most 255)."""
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality  # libjpeg's integer maths
+    return {k: np.clip((base.astype(np.int64) * scale + 50) // 100, 1, 255).astype(np.float64)
+            for k, base in _ijg_base_tables().items()}
+
+
+_SUBSAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}
+
+
+def jpeg_info(path: str | os.PathLike) -> JpegInfo | None:
+    """The quality and chroma subsampling a JPEG file was saved with, from its header.
+
+    Returns
+    -------
+    JpegInfo or None
+        None when the file is not a JPEG (whatever its name says) or has no readable
+        quantisation tables.
+    """
+    from PIL import Image, JpegImagePlugin
+
+    try:
+        with Image.open(path) as im:
+            if im.format != "JPEG":
+                return None
+            tables = {k: np.asarray(v, dtype=np.float64) for k, v in im.quantization.items()}
+            sampling = JpegImagePlugin.get_sampling(im)
+    except Exception:
+        return None
+    tables = {k: t for k, t in tables.items() if k in (0, 1) and t.size == 64}
+    if 0 not in tables:
+        return None
+    logs = {k: np.log(np.maximum(t, 1.0)) for k, t in tables.items()}
+    best, best_error = 0, np.inf
+    for quality in range(1, 101):
+        reference = ijg_tables(quality)
+        error = float(np.mean(np.concatenate(
+            [np.abs(logs[k] - np.log(reference[k])) for k in logs])))
+        if error < best_error - 1e-12:
+            best, best_error = quality, error
+    return JpegInfo(quality=best, subsampling=_SUBSAMPLING.get(sampling, "4:2:0"),
+                    standard=best_error == 0.0, mismatch=best_error)
 
 
 def _size_past_the_bomb_check(path: Path) -> tuple[int, int] | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .degrade import degrade
 from .resize import downscale, imresize, output_shape_for
 
 __all__ = ["FatherSource", "sample_hr_father", "father_to_son", "interpolate_son",
@@ -226,15 +227,17 @@ def father_to_son(
     rng: np.random.Generator,
     *,
     noise_std: float = 0.0,
+    jpeg_quality: int = 0,
+    jpeg_subsampling: str = "4:2:0",
 ) -> np.ndarray:
-    """Downscale a father by ``scale`` (bicubic, or correlate-and-subsample with ``kernel``) and add
-    Gaussian noise of std ``noise_std``, clipped to [0, 1]."""
+    """Downscale a father by ``scale`` (bicubic, or correlate-and-subsample with ``kernel``),
+    then degrade it like the input (:func:`zssr.degrade.degrade`): Gaussian noise of std
+    ``noise_std``, a JPEG round trip at ``jpeg_quality`` (0: none); values clipped to [0, 1]."""
     inv = (1.0 / scale[0], 1.0 / scale[1])
     shape = output_shape_for(hr_father.shape, inv)
     lr_son = downscale(hr_father, inv, kernel, output_shape=shape)
-    if noise_std > 0:
-        lr_son = lr_son + rng.standard_normal(lr_son.shape).astype(lr_son.dtype) * noise_std
-    return np.clip(lr_son, 0.0, 1.0)
+    return degrade(lr_son, rng, noise_std=noise_std, jpeg_quality=jpeg_quality,
+                   jpeg_subsampling=jpeg_subsampling)
 
 
 def interpolate_son(
