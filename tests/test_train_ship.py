@@ -45,6 +45,21 @@ def test_ship_warm_then_resolve_the_warm_name(tmp_path):
         warm.resolve("warm", folder=folder)
 
 
+def test_ship_warm_real_under_its_own_name(tmp_path):
+    net = build_network(3, depth=3, width=8, seed=5)
+    ck = _run_folder(tmp_path / "ck", net, depth=3, width=8, crop=24, jpeg_mix=0.6,
+                     noise_mix=0.5)
+    folder = tmp_path / "weights"
+    entry = ship_warm(ck, hardware="test", folder=folder, name="warm-real")
+    assert entry["file"] == "warm_real_x2.weights.h5"
+    assert entry["recipe"]["jpeg_mix"] == 0.6 and entry["recipe"]["noise_mix"] == 0.5
+    assert sha256_file(warm.resolve("warm-real", folder=folder)) == entry["sha256"]
+    with pytest.raises(FileNotFoundError):  # the other name was not shipped here
+        warm.resolve("warm", folder=folder)
+    with pytest.raises(ValueError, match="name"):
+        ship_warm(ck, hardware="test", folder=folder, name="cold")
+
+
 def test_ship_edsr_scores_on_set5_and_writes_the_entry(tmp_path, natural_image):
     import imageio.v3 as iio
 

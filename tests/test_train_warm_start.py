@@ -69,3 +69,41 @@ def test_init_from_starts_from_the_given_weights_and_records_them(tmp_path, hr_f
     trained.load_weights(str(out))
     for a, b in zip(start.get_weights(), trained.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_degradations_draw_noise_and_jpeg_at_their_rates():
+    import pytest
+
+    from zssr.train.config import TrainConfigError
+    from zssr.train.warm_start import Degradations
+
+    rng = np.random.default_rng(0)
+    draws = [Degradations(noise_mix=0.5, jpeg_mix=0.25, jpeg_min_quality=40,
+                          jpeg_max_quality=60).draw(rng) for _ in range(2000)]
+    noisy = [d["noise_std"] for d in draws if "noise_std" in d]
+    jpeg = [d["jpeg_quality"] for d in draws if "jpeg_quality" in d]
+    assert 0.45 < len(noisy) / 2000 < 0.55 and 0.2 < len(jpeg) / 2000 < 0.3
+    assert 0 <= min(noisy) and max(noisy) <= 15 / 255
+    assert min(jpeg) == 40 and max(jpeg) == 60
+    # no mix: no draw at all, so an undegraded run's random stream is the one it always was
+    rng = np.random.default_rng(3)
+    assert Degradations().draw(rng) == {} and not Degradations().active
+    assert rng.random() == np.random.default_rng(3).random()
+    with pytest.raises(TrainConfigError):
+        WarmStart(jpeg_mix=1.5)
+    with pytest.raises(TrainConfigError):
+        WarmStart(jpeg_min_quality=90, jpeg_max_quality=80)
+
+
+def test_degraded_batches_and_validation(natural_image):
+    from zssr.train.warm_start import Degradations, validation_set
+
+    rng = np.random.default_rng(0)
+    clean = FatherBatches([natural_image], 2.0, 32, 0.0, np.random.default_rng(0)).batch(4)
+    every = Degradations(noise_mix=1.0, jpeg_mix=1.0)
+    degraded = FatherBatches([natural_image], 2.0, 32, 0.0, rng, degradations=every).batch(4)
+    assert degraded[0].shape == clean[0].shape == (4, 32, 32, 3)
+    assert not np.array_equal(degraded[0], clean[0])
+    assert len(validation_set([natural_image], 2.0)) == 2
+    pairs = validation_set([natural_image], 2.0, degraded=True)
+    assert len(pairs) == 2 and all(x.shape == natural_image.shape for x, _ in pairs)

@@ -24,7 +24,7 @@ __all__ = ["NAMES", "WEIGHTS_DIR", "manifest", "resolve"]
 
 WEIGHTS_DIR = WARM_DIR
 #: Shipped name -> file in :data:`WEIGHTS_DIR`.
-NAMES = {"warm": "warm_x2.weights.h5"}
+NAMES = {"warm": "warm_x2.weights.h5", "warm-real": "warm_real_x2.weights.h5"}
 
 
 def manifest(folder: str | os.PathLike = WARM_DIR) -> dict[str, dict]:

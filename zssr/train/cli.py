@@ -78,6 +78,15 @@ def _warm_flags(p: argparse.ArgumentParser) -> None:
     a("--kernel-mix", type=float, default=0.5,
       help="share of sons made with a random Gaussian kernel (default 0.5)")
     a("--noise-std", type=float, default=0.0, help="Gaussian noise added to the sons (default 0)")
+    a("--noise-mix", type=float, default=0.0,
+      help="share of sons given noise of a random std up to --noise-max-std (default 0)")
+    a("--noise-max-std", type=float, default=15 / 255,
+      help="largest random noise std, of the range 0..1 (default 15/255)")
+    a("--jpeg-mix", type=float, default=0.0,
+      help="share of sons sent through JPEG at a random quality (default 0); with either mix, "
+           "validation scores JPEG q75 and noise 5/255 sons instead of clean and blurred ones")
+    a("--jpeg-min-quality", type=int, default=30, help="lowest random JPEG quality (default 30)")
+    a("--jpeg-max-quality", type=int, default=95, help="highest random JPEG quality (default 95)")
     a("--init-from", default=None,
       help="start from these weights instead of random ones: a .weights.h5 file of the same "
            "depth and width, or 'warm' for the shipped ones (their sha256 is recorded)")
@@ -120,6 +129,9 @@ def _ship_flags(p: argparse.ArgumentParser, edsr: bool) -> None:
           help="scale the run was trained for")
         a("--name", default="edsr-baseline", help="model name (default %(default)s)")
         a("--set5", required=True, help="Set5 in the EDSR layout")
+    else:
+        a("--name", default="warm", choices=["warm", "warm-real"],
+          help="shipped name: warm (default), or warm-real, the start of JPEG and noisy inputs")
     a("--hardware", required=True, help="where the training ran, in words")
     a("--note", default="", help="free text for the manifest entry")
     p.set_defaults(handler=_ship_edsr if edsr else _ship_warm)
@@ -195,7 +207,8 @@ def _train(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 def _ship_warm(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from .ship import ship_warm
 
-    entry = ship_warm(args.checkpoint_dir, hardware=args.hardware, note=args.note)
+    entry = ship_warm(args.checkpoint_dir, hardware=args.hardware, note=args.note,
+                      name=args.name)
     print(f"wrote {entry['file']} ({entry['bytes']} bytes, step {entry['iterations']}, "
           f"validation PSNR-Y {entry['validation_psnr_y']}) and its manifest entry")
     return 0

@@ -30,8 +30,10 @@ WARM_FILE = NAMES["warm"]
 EDSR_RECIPE = ("batch_size", "patch", "lr", "min_lr", "schedule", "loss", "iters", "time_budget",
                "ema", "seed", "init_from", "init_from_sha256")
 #: The run settings a warm-start manifest entry repeats as its recipe.
-WARM_RECIPE = ("scale", "crop", "batch_size", "lr", "min_lr", "iters", "kernel_mix", "noise_std",
-               "precision", "seed", "init_from", "init_from_sha256")
+WARM_RECIPE = ("scale", "crop", "batch_size", "lr", "min_lr", "iters", "time_budget",
+               "kernel_mix", "noise_std", "noise_mix", "noise_max_std", "jpeg_mix",
+               "jpeg_min_quality", "jpeg_max_quality", "precision", "seed", "init_from",
+               "init_from_sha256")
 
 
 def read_state(checkpoint_dir: str | Path) -> dict:
@@ -92,14 +94,17 @@ def _entry(target: Path, state: dict, recipe: tuple[str, ...], hardware: str, no
 
 
 def ship_warm(checkpoint_dir: str | Path, *, hardware: str, note: str = "",
-              folder: str | Path = WARM_DIR) -> dict:
+              folder: str | Path = WARM_DIR, name: str = "warm") -> dict:
     """Export the best weights of a warm-start run to ``folder`` (by default the package's) as
-    :data:`WARM_FILE` and write their manifest entry; returns the entry.
+    the file of the shipped name ``name`` (:data:`zssr.warm.NAMES`: :data:`WARM_FILE` for
+    ``warm``) and write their manifest entry; returns the entry.
 
     Parameters
     ----------
     checkpoint_dir : path
         The run folder.
+    name : str
+        ``"warm"``, or ``"warm-real"`` for the start of degraded (JPEG, noisy) inputs.
     hardware : str
         Where the training ran, in words.
     note : str
@@ -117,7 +122,9 @@ def ship_warm(checkpoint_dir: str | Path, *, hardware: str, note: str = "",
     def build() -> Any:
         return build_network(3, depth=run["depth"], width=run["width"])
 
-    target = export_best(checkpoint_dir, folder / WARM_FILE, build)
+    if name not in NAMES:
+        raise ValueError(f"name must be one of {sorted(NAMES)}, got {name!r}")
+    target = export_best(checkpoint_dir, folder / NAMES[name], build)
     entry = _entry(target, state, WARM_RECIPE, hardware, note,
                    params=int(build().count_params()), depth=run["depth"], width=run["width"])
     write_manifest_entry(folder / "manifest.json", entry)

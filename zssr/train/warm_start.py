@@ -29,7 +29,7 @@ import numpy as np
 from .config import Task, TrainConfig, TrainConfigError
 from .data import read_rgb
 
-__all__ = ["WarmStart", "FatherBatches", "validation_set", "validate"]
+__all__ = ["WarmStart", "FatherBatches", "Degradations", "validation_set", "validate"]
 
 
 class FatherBatches:
@@ -47,15 +47,19 @@ class FatherBatches:
     rng : numpy Generator
     noise_std : float
         Gaussian noise on the sons.
+    degradations : Degradations, optional
+        Random noise and JPEG compression of a share of the sons, on top of ``noise_std``.
     """
 
     def __init__(self, images: list[np.ndarray], scale: float, crop: int, kernel_mix: float,
-                 rng: np.random.Generator, noise_std: float = 0.0) -> None:
+                 rng: np.random.Generator, noise_std: float = 0.0,
+                 degradations: Degradations | None = None) -> None:
         self.images = [im for im in images if min(im.shape[:2]) >= crop]
         if not self.images:
             raise ValueError(f"no training image is at least crop={crop} px on its shorter side")
         self.scale, self.crop, self.kernel_mix = float(scale), crop, kernel_mix
         self.rng, self.noise_std = rng, noise_std
+        self.degradations = degradations or Degradations()
         areas = np.array([im.shape[0] * im.shape[1] for im in self.images], dtype=np.float64)
         self.weights = areas / areas.sum()
 
@@ -79,7 +83,8 @@ class FatherBatches:
                 break
         else:
             raise RuntimeError("could not draw a full-size father in 100 tries; lower crop")
-        son = father_to_son(father, pair, self.kernel(), self.rng, noise_std=self.noise_std)
+        degradation = {"noise_std": self.noise_std, **self.degradations.draw(self.rng)}
+        son = father_to_son(father, pair, self.kernel(), self.rng, **degradation)
         return interpolate_son(son, pair, father.shape[:2]), father
 
     def batch(self, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -88,10 +93,46 @@ class FatherBatches:
         return np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32)
 
 
-def validation_set(images: list[np.ndarray], scale: float, seed: int = 1
-                   ) -> list[tuple[np.ndarray, np.ndarray]]:
+@dataclass(frozen=True)
+class Degradations:
+    """Random degradations of pretraining sons: with probability ``noise_mix`` Gaussian noise
+    of a std drawn uniformly from ``[0, noise_max_std]``; with probability ``jpeg_mix`` a JPEG
+    round trip (4:2:0) at a quality drawn uniformly from ``[jpeg_min_quality,
+    jpeg_max_quality]``; each independently, as :func:`zssr.degrade.degrade` applies them."""
+
+    noise_mix: float = 0.0
+    noise_max_std: float = 15 / 255
+    jpeg_mix: float = 0.0
+    jpeg_min_quality: int = 30
+    jpeg_max_quality: int = 95
+
+    def draw(self, rng: np.random.Generator) -> dict[str, Any]:
+        """Keyword arguments of :func:`zssr.sampler.father_to_son` for one son (nothing when
+        both mixes are 0, so the random stream of an undegraded run is unchanged); a drawn
+        ``noise_std`` replaces the task's fixed one."""
+        out: dict[str, Any] = {}
+        if self.noise_mix > 0 and rng.random() < self.noise_mix:
+            out["noise_std"] = float(rng.uniform(0.0, self.noise_max_std))
+        if self.jpeg_mix > 0 and rng.random() < self.jpeg_mix:
+            out["jpeg_quality"] = int(rng.integers(self.jpeg_min_quality,
+                                                   self.jpeg_max_quality + 1))
+        return out
+
+    @property
+    def active(self) -> bool:
+        return self.noise_mix > 0 or self.jpeg_mix > 0
+
+
+#: The validation pairs of a degraded pretraining (its weights start degraded inputs only):
+#: bicubic sons sent through JPEG at quality 75, and bicubic sons with noise of std 5/255.
+VALIDATION_DEGRADATIONS = ({"jpeg_quality": 75}, {"noise_std": 5 / 255})
+
+
+def validation_set(images: list[np.ndarray], scale: float, seed: int = 1, *,
+                   degraded: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each held-out image: (interpolated son, image) with the bicubic kernel and with a
-    fixed random Gaussian kernel."""
+    fixed random Gaussian kernel; with ``degraded``, instead, bicubic sons with each of
+    :data:`VALIDATION_DEGRADATIONS`."""
     from ..kernels import random_gaussian_kernel
     from ..sampler import father_to_son, interpolate_son
 
@@ -99,8 +140,12 @@ def validation_set(images: list[np.ndarray], scale: float, seed: int = 1
     pair = (float(scale), float(scale))
     out = []
     for image in images:
-        for kernel in (None, random_gaussian_kernel(11, rng, scale=round(scale))):
-            son = father_to_son(image, pair, kernel, rng)
+        if degraded:
+            cases = [(None, d) for d in VALIDATION_DEGRADATIONS]
+        else:
+            cases = [(None, {}), (random_gaussian_kernel(11, rng, scale=round(scale)), {})]
+        for kernel, degradation in cases:
+            son = father_to_son(image, pair, kernel, rng, **degradation)
             son = np.round(son * 255) / 255
             out.append((interpolate_son(son, pair, image.shape[:2]), image))
     return out
@@ -129,6 +174,9 @@ class WarmStart(Task):
         Share of sons made with a random Gaussian kernel instead of bicubic, in [0, 1].
     noise_std : float
         Gaussian noise added to the sons.
+    noise_mix, noise_max_std, jpeg_mix, jpeg_min_quality, jpeg_max_quality
+        Random noise and JPEG compression of a share of the sons (:class:`Degradations`);
+        validation then scores JPEG and noisy sons only (such weights start degraded inputs).
     depth, width : int
         Layers and channels of the ZSSR network (ZSSR must use the same to start from it).
     """
@@ -141,6 +189,11 @@ class WarmStart(Task):
     crop: int = 96
     kernel_mix: float = 0.5
     noise_std: float = 0.0
+    noise_mix: float = 0.0
+    noise_max_std: float = 15 / 255
+    jpeg_mix: float = 0.0
+    jpeg_min_quality: int = 30
+    jpeg_max_quality: int = 95
     depth: int = 8
     width: int = 64
 
@@ -154,10 +207,23 @@ class WarmStart(Task):
             raise TrainConfigError("scale", f"must be > 1, got {self.scale}")
         if self.noise_std < 0:
             raise TrainConfigError("noise_std", f"must be >= 0, got {self.noise_std}")
+        for field in ("noise_mix", "jpeg_mix"):
+            if not 0 <= getattr(self, field) <= 1:
+                raise TrainConfigError(field, f"must be in [0, 1], got {getattr(self, field)}")
+        if self.noise_max_std < 0:
+            raise TrainConfigError("noise_max_std", f"must be >= 0, got {self.noise_max_std}")
+        if not 1 <= self.jpeg_min_quality <= self.jpeg_max_quality <= 100:
+            raise TrainConfigError("jpeg_min_quality", "jpeg_min_quality and jpeg_max_quality "
+                                   "must satisfy 1 <= min <= max <= 100")
+
+    def degradations(self) -> Degradations:
+        return Degradations(self.noise_mix, self.noise_max_std, self.jpeg_mix,
+                            self.jpeg_min_quality, self.jpeg_max_quality)
 
     def load(self, files: list[Path], val_files: list[Path]) -> tuple[Any, list]:
         images = [read_rgb(p) for p in files]
-        return images, validation_set([read_rgb(p) for p in val_files], self.scale)
+        return images, validation_set([read_rgb(p) for p in val_files], self.scale,
+                                      degraded=self.degradations().active)
 
     def build(self, config: TrainConfig) -> Any:
         from ..network import build_network
@@ -181,7 +247,7 @@ class WarmStart(Task):
 
     def batches(self, data: Any, rng: np.random.Generator) -> Callable[[int], tuple]:
         return FatherBatches(data, self.scale, self.crop, self.kernel_mix, rng,
-                             self.noise_std).batch
+                             self.noise_std, self.degradations()).batch
 
     def validate(self, model: Any, pairs: list) -> float:
         return validate(model, pairs, self.scale)
