@@ -384,3 +384,42 @@ def test_clean_test_set_inputs_run_the_plain_recipe(dataset):
     for path in files:
         config, record = resolve_degradation(path, read_image(path).pixels, preset("warm"), asked)
         assert config == preset("warm") and record["changed"] == [], path.name
+
+
+def test_resolve_degradation_models_what_the_file_and_pixels_show(tmp_path):
+    from PIL import Image
+    from skimage import data
+
+    from zssr.batch import resolve_degradation
+    from zssr.config import DEGRADED, preset
+    from zssr.io import read_image
+
+    coffee = data.coffee()
+    noisy = np.clip(np.rint(coffee + np.random.default_rng(0).normal(0, 6, coffee.shape)), 0, 255)
+    Image.fromarray(noisy.astype(np.uint8)).save(tmp_path / "noisy.png")
+    auto = {"jpeg_quality": "auto", "noise_std": "auto", "keep": ()}
+    path = tmp_path / "noisy.png"
+    config, record = resolve_degradation(path, read_image(path).pixels, preset("warm"), auto)
+    assert config.noise_std == pytest.approx(6 / 255, rel=0.2) and record["jpeg"] is None
+    assert record["noise_std_measured"] == config.noise_std and config.jpeg_quality == 0
+    assert config.init_weights == "warm-real"
+    assert config.back_projection_iters == DEGRADED["back_projection_iters"]
+    assert {"noise_std", "init_weights", "back_projection_iters"} <= set(record["changed"])
+
+    Image.fromarray(coffee).save(tmp_path / "wide.jpg", quality=80, subsampling=1)  # 4:2:2
+    path = tmp_path / "wide.jpg"
+    pixels = read_image(path).pixels
+    config, record = resolve_degradation(path, pixels, preset("warm"), auto)
+    assert (config.jpeg_quality, config.jpeg_subsampling) == (80, "4:2:2")
+    assert record["jpeg"]["quality"] == 80 and record["jpeg_subsampling"] == "4:2:2"
+    # turned a quarter by EXIF: the halved chroma axis is vertical now, which 4:2:0 covers
+    config, _ = resolve_degradation(path, pixels, preset("warm"), auto, orientation=6)
+    assert config.jpeg_subsampling == "4:2:0"
+    # a quality given by hand still copies the file's subsampling; a subsampling given is kept
+    forced = {"jpeg_quality": 60, "noise_std": 0.0, "keep": ()}
+    config, _ = resolve_degradation(path, pixels, preset("warm"), forced)
+    assert (config.jpeg_quality, config.jpeg_subsampling, config.noise_std) == (60, "4:2:2", 0)
+    kept = {**forced, "keep": ("jpeg_subsampling",)}
+    config, _ = resolve_degradation(path, pixels, preset("warm", jpeg_subsampling="4:4:4"), kept)
+    assert config.jpeg_subsampling == "4:4:4"
+    assert resolve_degradation(path, pixels, preset("warm"), None) == (preset("warm"), None)

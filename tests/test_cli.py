@@ -36,7 +36,7 @@ def _value_for(field):
         return [f"--{field.name.replace('_', '-')}", new], new
     new = {"min_scale": 0.25, "leave_as_is_probability": 0.1,
            "no_interpolate_probability": 0.2, "lr_slope_range": 300,
-           "depth": 5, "gradual_step": 0.25}.get(field.name, default * 2 + 1)
+           "depth": 5, "gradual_step": 0.25, "noise_std": 0.02}.get(field.name, default * 2 + 1)
     return [f"--{field.name.replace('_', '-')}", str(new)], type(default)(new)
 
 
@@ -59,7 +59,7 @@ def test_jpeg_quality_and_noise_std_default_to_auto_and_take_numbers_or_off():
     assert _resolve("--jpeg-quality", "AUTO").degradation["jpeg_quality"] == "auto"
     assert _resolve("--jpeg-quality", "85").degradation["jpeg_quality"] == 85
     for bad in (["--jpeg-quality", "101"], ["--jpeg-quality", "high"], ["--noise-std", "-1"],
-                ["--noise-std", "off"]):
+                ["--noise-std", "off"], ["--noise-std", "inf"], ["--noise-std", "5"]):
         with pytest.raises(SystemExit) as exc:
             build_parser().parse_args(["x.png", *bad])
         assert exc.value.code == 2

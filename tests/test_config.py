@@ -143,8 +143,11 @@ def test_degradation_aware_leaves_a_clean_input_alone():
     cfg = preset("warm")
     assert degradation_aware(cfg) == (cfg, ())
     real = preset("real")
-    # no noise found: the preset's own noise stays
-    assert degradation_aware(real, noise_std=0.0) == (real, ())
+    # no noise found: the preset's own noise stays; a number given replaces it, 0 included
+    assert degradation_aware(real, noise_std=None) == (real, ())
+    quiet, changed = degradation_aware(real, noise_std=0.0)
+    assert quiet.noise_std == 0.0 and changed == ("noise_std",)
+    assert quiet.back_projection_iters == real.back_projection_iters  # no noise: not degraded
 
 
 def test_degradation_aware_models_jpeg_and_noise():
@@ -164,6 +167,15 @@ def test_degradation_aware_models_jpeg_and_noise():
     assert "back_projection_iters" not in changed and kept.jpeg_quality == 50
     own, _ = degradation_aware(preset("warm", init_weights="mine.weights.h5"), noise_std=0.01)
     assert own.init_weights == "mine.weights.h5"
+
+
+def test_noise_std_is_checked_in_the_units_of_the_range():
+    from zssr.config import check_noise_std
+
+    assert check_noise_std(0) == 0.0 and check_noise_std(0.5) == 0.5
+    for bad in (float("inf"), float("nan"), -0.01, 5):
+        with pytest.raises(ValueError, match="5 grey levels is 0.0196"):
+            check_noise_std(bad)
 
 
 def test_jpeg_fields_are_checked():

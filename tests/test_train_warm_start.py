@@ -95,15 +95,30 @@ def test_degradations_draw_noise_and_jpeg_at_their_rates():
         WarmStart(jpeg_min_quality=90, jpeg_max_quality=80)
 
 
-def test_degraded_batches_and_validation(natural_image):
+def test_degraded_batches_and_validation(natural_image, monkeypatch):
+    from zssr import sampler
+    from zssr.sampler import father_to_son, interpolate_son
     from zssr.train.warm_start import Degradations, validation_set
 
-    rng = np.random.default_rng(0)
-    clean = FatherBatches([natural_image], 2.0, 32, 0.0, np.random.default_rng(0)).batch(4)
-    every = Degradations(noise_mix=1.0, jpeg_mix=1.0)
-    degraded = FatherBatches([natural_image], 2.0, 32, 0.0, rng, degradations=every).batch(4)
-    assert degraded[0].shape == clean[0].shape == (4, 32, 32, 3)
-    assert not np.array_equal(degraded[0], clean[0])
+    seen = []
+
+    def spy(father, scale, kernel, rng, **degradation):
+        seen.append(degradation)
+        return father_to_son(father, scale, kernel, rng, **degradation)
+
+    monkeypatch.setattr(sampler, "father_to_son", spy)
+    every = Degradations(noise_mix=1.0, jpeg_mix=1.0, jpeg_min_quality=40, jpeg_max_quality=41)
+    batch = FatherBatches([natural_image], 2.0, 32, 0.0, np.random.default_rng(0),
+                          noise_std=0.5, degradations=every).batch(4)
+    assert batch[0].shape == (4, 32, 32, 3) and len(seen) == 4
+    for d in seen:  # every son compressed and given a drawn noise, which replaces the fixed one
+        assert d["jpeg_quality"] in (40, 41) and 0 <= d["noise_std"] <= 15 / 255
+    monkeypatch.undo()
     assert len(validation_set([natural_image], 2.0)) == 2
     pairs = validation_set([natural_image], 2.0, degraded=True)
-    assert len(pairs) == 2 and all(x.shape == natural_image.shape for x, _ in pairs)
+    son = father_to_son(natural_image, (2.0, 2.0), None, np.random.default_rng(1),
+                        jpeg_quality=75)
+    expected = interpolate_son(np.round(son * 255) / 255, (2.0, 2.0), natural_image.shape[:2])
+    assert len(pairs) == 2
+    np.testing.assert_array_equal(pairs[0][0], expected)  # the first is the JPEG q75 son
+    np.testing.assert_array_equal(pairs[0][1], natural_image)

@@ -11,10 +11,18 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from .config import RECOMMENDED, ZSSRConfig, default_preset, degradation_aware, kernel_safe
+from .config import (
+    RECOMMENDED,
+    ZSSRConfig,
+    check_noise_std,
+    default_preset,
+    degradation_aware,
+    kernel_safe,
+)
 from .config import preset as named_preset
 from .engine import Engine
 from .plan import KernelArg, is_bicubic
@@ -200,35 +208,33 @@ def upscale(
     if config is not None and preset is not None:
         raise ValueError("give config or preset, not both")
     if config is not None:
-        if jpeg_quality or noise_std != "auto":
-            raise ValueError("config is used as given: set its jpeg_quality and noise_std "
-                             "fields instead of passing them")
+        if jpeg_quality or noise_std != "auto" or jpeg_subsampling != "4:2:0":
+            raise ValueError("config is used as given: set its jpeg_quality, jpeg_subsampling "
+                             "and noise_std fields instead of passing them")
         return ZSSR(config).upscale(image, scale, kernel, progress=progress)
     given = not is_bicubic(kernel)
     config = named_preset(preset or default_preset(given))
     if given:
         config, _ = kernel_safe(config)
-    measured = measure_degradation(image, jpeg_quality=jpeg_quality,
-                                   jpeg_subsampling=jpeg_subsampling, noise_std=noise_std)
-    if noise_std != "auto":  # a number given is the noise, 0 included (the preset's is replaced)
-        config = config.replace(noise_std=measured["noise_std"])
-    config, _ = degradation_aware(config, **measured)
+    config, _ = degradation_aware(config, **measure_degradation(
+        image, jpeg_quality=jpeg_quality, jpeg_subsampling=jpeg_subsampling,
+        noise_std=noise_std))
     return ZSSR(config).upscale(image, scale, kernel, progress=progress)
 
 
 def measure_degradation(image: np.ndarray, *, jpeg_quality: int | None = None,
                         jpeg_subsampling: str = "4:2:0", noise_std: float | str = "auto"
-                        ) -> dict[str, float | int | str]:
+                        ) -> dict[str, Any]:
     """The keyword arguments of :func:`zssr.config.degradation_aware` for ``image``: the JPEG
-    quality as given (``None``: 0) and the noise std as given or, for ``"auto"``, measured
-    (:func:`zssr.noise_level.noise_to_model`: noise of at least 3.5/255, in images of at
-    least 32768 pixels).
+    quality as given (``None``: 0), and the noise std as given (0 included: it replaces a
+    preset's) or, for ``"auto"``, what :func:`zssr.noise_level.noise_to_model` finds (``None``
+    when it finds nothing to model, so a preset's own noise stays).
 
     Raises
     ------
     ValueError
-        For a quality outside 1..100, an unknown subsampling, or a negative or non-numeric
-        noise std.
+        For a quality outside 1..100, an unknown subsampling, or a noise std that is not a
+        number in [0, 0.5] or ``"auto"``.
     """
     from .checks import float_image
     from .degrade import SUBSAMPLINGS
@@ -240,13 +246,14 @@ def measure_degradation(image: np.ndarray, *, jpeg_quality: int | None = None,
     if jpeg_subsampling not in SUBSAMPLINGS:
         raise ValueError(f"jpeg_subsampling must be one of {SUBSAMPLINGS}, got "
                          f"{jpeg_subsampling!r}")
+    noise: float | None
     if isinstance(noise_std, str):
         if noise_std != "auto":
-            raise ValueError(f"noise_std must be a number >= 0 or 'auto', got {noise_std!r}")
+            raise ValueError(f"noise_std must be a number in [0, 0.5] or 'auto', got "
+                             f"{noise_std!r}")
         pixels, _ = float_image(image)
-        noise, _ = noise_to_model(pixels)
+        noise = noise_to_model(pixels)[0] or None
     else:
-        noise = float(noise_std)
-        if not noise >= 0:
-            raise ValueError(f"noise_std must be a number >= 0 or 'auto', got {noise_std!r}")
+        noise = check_noise_std(noise_std)
     return {"jpeg_quality": quality, "jpeg_subsampling": jpeg_subsampling, "noise_std": noise}
+

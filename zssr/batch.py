@@ -320,13 +320,16 @@ def _estimate(job: Job, pixels: np.ndarray, scale: tuple[float, float], options:
 
 
 def resolve_degradation(path: Path, pixels: np.ndarray, config: ZSSRConfig,
-                        asked: dict[str, Any] | None) -> tuple[ZSSRConfig, dict[str, Any] | None]:
+                        asked: dict[str, Any] | None, *, orientation: int = 1
+                        ) -> tuple[ZSSRConfig, dict[str, Any] | None]:
     """``config`` for this input's compression and noise, and what the sidecar records.
 
-    ``asked`` holds the ``jpeg_quality`` and ``noise_std`` asked for (``"auto"``: read the
-    quality from a JPEG file's tables, :func:`zssr.io.jpeg_info`, and model the noise that
-    :func:`zssr.noise_level.noise_to_model` finds) and ``keep``, the fields the user set; the
-    run is then what :func:`zssr.config.degradation_aware` makes of them. ``None`` runs
+    ``asked`` holds the ``jpeg_quality`` and ``noise_std`` asked for and ``keep``, the fields
+    the user set. ``"auto"`` quality reads a JPEG file's tables (:func:`zssr.io.jpeg_info`),
+    whose chroma subsampling the sons copy unless ``jpeg_subsampling`` was set (a file turned a
+    quarter by its EXIF ``orientation`` has its halved chroma axis turned too: 4:2:2 then runs
+    as 4:2:0); ``"auto"`` noise is what :func:`zssr.noise_level.noise_to_model` finds. The run
+    is then what :func:`zssr.config.degradation_aware` makes of them. ``asked`` ``None`` runs
     ``config`` as given (and records nothing).
     """
     from .config import degradation_aware
@@ -335,28 +338,26 @@ def resolve_degradation(path: Path, pixels: np.ndarray, config: ZSSRConfig,
 
     if asked is None:
         return config, None
-    record: dict[str, Any] = {}
-    quality, subsampling = asked.get("jpeg_quality", "auto"), config.jpeg_subsampling
+    keep = asked.get("keep", ())
+    info = jpeg_info(path)
+    record: dict[str, Any] = {"jpeg": info.to_dict() if info is not None else None}
+    quality = asked.get("jpeg_quality", "auto")
     if quality == "auto":
-        info = jpeg_info(path)
-        record["jpeg"] = info.to_dict() if info is not None else None
-        if info is not None:
-            quality = info.quality
-            if "jpeg_subsampling" not in asked.get("keep", ()):
-                subsampling = info.subsampling
-        else:
-            quality = 0
+        quality = info.quality if info is not None else 0
+    subsampling = config.jpeg_subsampling
+    if info is not None and "jpeg_subsampling" not in keep:
+        subsampling = info.subsampling
+        if subsampling == "4:2:2" and orientation in (5, 6, 7, 8):
+            subsampling = "4:2:0"
     noise = asked.get("noise_std", "auto")
     if noise == "auto":
-        noise, record["noise_std_measured"] = noise_to_model(pixels)
-    else:  # a number given by the user is the noise, 0 included (the preset's is replaced)
-        config = config.replace(noise_std=float(noise))
+        modelled, record["noise_std_measured"] = noise_to_model(pixels)
+        noise = modelled or None  # nothing found: the preset's own noise stays
     aware, changed = degradation_aware(config, jpeg_quality=int(quality),
-                                       jpeg_subsampling=subsampling, noise_std=float(noise),
-                                       keep=asked.get("keep", ()))
+                                       jpeg_subsampling=subsampling, noise_std=noise, keep=keep)
     record.update(asked={k: v for k, v in asked.items() if k != "keep"},
-                  jpeg_quality=aware.jpeg_quality, noise_std=aware.noise_std,
-                  changed=list(changed))
+                  jpeg_quality=aware.jpeg_quality, jpeg_subsampling=aware.jpeg_subsampling,
+                  noise_std=aware.noise_std, changed=list(changed))
     return aware, record
 
 
@@ -445,11 +446,12 @@ def process(job: Job, *, config: ZSSRConfig, preset: str, scale: tuple[float, fl
     out_path, sidecar_path = output_paths(job, out_dir, scale, io.output_suffix(loaded.info))
     _check_output(job, out_path, overwrite)
     gt_pixels = _read_gt(gt, out_shape, scale) if gt else None
-    config, degradation_record = resolve_degradation(job.path, loaded.pixels, config,
-                                                     degradation)
+    config, degradation_record = resolve_degradation(
+        job.path, loaded.pixels, config, degradation, orientation=loaded.info.orientation)
     if degradation_record and degradation_record["changed"]:
-        note(f"note: {job.path}: {describe_degradation(config)} modelled in the training "
-             f"pairs (set: {', '.join(degradation_record['changed'])})")
+        flags = ", ".join("--" + n.replace("_", "-") for n in degradation_record["changed"])
+        note(f"note: {job.path}: {describe_degradation(config)} modelled in the training pairs "
+             f"(set {flags}; give a flag to keep your value)")
     if isinstance(kernel, str) and kernel == "estimated":
         kernel, kernel_info = _estimate(job, loaded.pixels, scale, estimate, out_path, progress)
     try:

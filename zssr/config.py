@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["ZSSRConfig", "PRESETS", "preset", "preset_names", "KERNEL_SAFE", "kernel_safe",
-           "DEGRADED", "degradation_aware",
+           "DEGRADED", "degradation_aware", "check_noise_std",
            "RECOMMENDED", "default_preset", "parse_value", "parse_overrides", "MIN_TILE_SIZE"]
 
 #: The smallest tile side worth tiling with: each tile carries an overlap margin of
@@ -91,9 +91,10 @@ class ZSSRConfig:
     crop_geometry: str = _field(
         "official", "official: the official code's centred windows, black outside the image; "
         "inside: in-image crops", ("official", "inside"))
-    noise_std: float = _field(0.0, "Gaussian noise added to LR sons (std, of the range 0..1)")
+    noise_std: float = _field(
+        0.0, "std (of the range 0..1) of the Gaussian noise added to LR sons until a base change")
     jpeg_quality: int = _field(
-        0, "LR sons go through JPEG at this quality (1-100), as the input did; 0: none")
+        0, "LR sons go through JPEG at this quality (1-100) until a base change; 0: none")
     jpeg_subsampling: str = _field(
         "4:2:0", "chroma subsampling of the JPEG sons", ("4:4:4", "4:2:2", "4:2:0"))
     loss_weights: str = _field(
@@ -117,7 +118,8 @@ class ZSSRConfig:
     base_change_scales: tuple[float, ...] = _field(
         (), "after a step reaching one of these scales, its output becomes the input")
     init_weights: str = _field(
-        "", "starting weights: empty for random, a .weights.h5 path to fine-tune, or warm")
+        "", "starting weights: empty for random, a .weights.h5 path to fine-tune, or the "
+        "shipped warm (warm-real for JPEG and noisy inputs)")
     init_net_for_each_step: bool = _field(
         False, "re-initialise the network at every scale step")
     back_project_to_input: bool = _field(
@@ -403,16 +405,16 @@ DEGRADED_WEIGHTS: dict[str, str] = {"warm": "warm-real"}
 
 
 def degradation_aware(config: ZSSRConfig, *, jpeg_quality: int = 0,
-                      jpeg_subsampling: str = "4:2:0", noise_std: float = 0.0,
+                      jpeg_subsampling: str = "4:2:0", noise_std: float | None = None,
                       keep: Any = ()) -> tuple[ZSSRConfig, tuple[str, ...]]:
     """``config`` for an input saved as JPEG at ``jpeg_quality`` (0: not a JPEG) and carrying
-    Gaussian noise of std ``noise_std`` (0: none found).
+    Gaussian noise of std ``noise_std``.
 
-    Sons are then degraded the same way (``jpeg_quality``, ``jpeg_subsampling``, ``noise_std``;
-    a ``noise_std`` of 0 keeps the config's own), and, for a degraded input, the
+    Sons are then degraded the same way: ``jpeg_quality`` and ``jpeg_subsampling`` are set, and
+    ``noise_std`` replaces the config's own (``None``: none was found, the config's stays, e.g.
+    the ``real`` preset's guess). For a degraded input (a JPEG, or noise above 0) the
     :data:`DEGRADED` values and :data:`DEGRADED_WEIGHTS` apply to every field not named in
-    ``keep`` (the fields the user set explicitly). A clean input (both 0) gets ``config``
-    unchanged.
+    ``keep`` (the fields the user set explicitly). A clean input gets ``config`` unchanged.
 
     Returns
     -------
@@ -424,14 +426,22 @@ def degradation_aware(config: ZSSRConfig, *, jpeg_quality: int = 0,
     changes: dict[str, Any] = {}
     if jpeg_quality:
         changes.update(jpeg_quality=int(jpeg_quality), jpeg_subsampling=jpeg_subsampling)
-    if noise_std:
+    if noise_std is not None:
         changes["noise_std"] = float(noise_std)
-    if not changes:
-        return config, ()
-    changes.update({k: v for k, v in DEGRADED.items() if k not in keep})
-    if "init_weights" not in keep and config.init_weights in DEGRADED_WEIGHTS:
-        changes["init_weights"] = DEGRADED_WEIGHTS[config.init_weights]
+    if changes.get("jpeg_quality", 0) or changes.get("noise_std", 0):
+        changes.update({k: v for k, v in DEGRADED.items() if k not in keep})
+        if "init_weights" not in keep and config.init_weights in DEGRADED_WEIGHTS:
+            changes["init_weights"] = DEGRADED_WEIGHTS[config.init_weights]
     changes = {k: v for k, v in changes.items() if getattr(config, k) != v}
     if not changes:
         return config, ()
     return config.replace(**changes), tuple(sorted(changes))
+
+
+def check_noise_std(value: float) -> float:
+    """``value`` as a noise std of the range 0..1, or ValueError (5 grey levels is 5/255)."""
+    noise = float(value)
+    if not (math.isfinite(noise) and 0 <= noise <= 0.5):
+        raise ValueError(f"noise_std must be a number in [0, 0.5] (of the range 0..1: 5 grey "
+                         f"levels is {5 / 255:.4f}), got {value!r}")
+    return noise

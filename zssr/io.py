@@ -195,6 +195,8 @@ def _ijg_base_tables() -> dict[int, np.ndarray]:
 
 def ijg_tables(quality: int) -> dict[int, np.ndarray]:
     """The IJG (libjpeg) quantisation tables at ``quality`` (1-100), baseline (at most 255)."""
+    if not 1 <= quality <= 100:
+        raise ValueError(f"quality must be 1..100, got {quality}")
     scale = 5000 // quality if quality < 50 else 200 - 2 * quality  # libjpeg's integer maths
     return {k: np.clip((base.astype(np.int64) * scale + 50) // 100, 1, 255).astype(np.float64)
             for k, base in _ijg_base_tables().items()}
@@ -216,7 +218,7 @@ def jpeg_info(path: str | os.PathLike) -> JpegInfo | None:
 
     try:
         with Image.open(path) as im:
-            if im.format != "JPEG":
+            if not isinstance(im, JpegImagePlugin.JpegImageFile):  # JPEG, and MPO (phones)
                 return None
             tables = {k: np.asarray(v, dtype=np.float64) for k, v in im.quantization.items()}
             sampling = JpegImagePlugin.get_sampling(im)
