@@ -118,8 +118,8 @@ class ZSSRConfig:
     base_change_scales: tuple[float, ...] = _field(
         (), "after a step reaching one of these scales, its output becomes the input")
     init_weights: str = _field(
-        "", "starting weights: empty for random, a .weights.h5 path to fine-tune, or the "
-        "shipped warm (warm-real for JPEG and noisy inputs)")
+        "", "starting weights: empty for random, a .weights.h5 path to fine-tune, or "
+        "warm/warm-real (shipped)")
     init_net_for_each_step: bool = _field(
         False, "re-initialise the network at every scale step")
     back_project_to_input: bool = _field(
