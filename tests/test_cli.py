@@ -450,12 +450,15 @@ def test_ctrl_c_while_keras_imports_is_one_line_and_exit_130(image_file, tmp_pat
 
     # ZSSR_TEST_IMPORT_DELAY (a test seam of zssr.progress.import_backend) holds the import
     # step open, so that the signal lands there and not in Python's start-up.
+    # The child gets Ctrl-C's default disposition whatever the test process has (a terminal's
+    # zssr has it; a SIGINT ignored here would be inherited and the child would sleep on).
     proc = subprocess.Popen([sys.executable, "-m", "zssr", str(image_file), "-o", str(tmp_path),
                              *TINY], env=_subprocess_env(ZSSR_TEST_IMPORT_DELAY="60"),
-                            cwd=tmp_path, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+                            cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(6)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=90)
     assert proc.returncode == 130, err[-3000:]
     assert len(err.splitlines()) <= 2 and "Traceback" not in err, err[-3000:]
 
