@@ -19,6 +19,7 @@ import io
 from collections.abc import Sequence
 
 import numpy as np
+from PIL import Image
 
 __all__ = ["SUBSAMPLINGS", "encode_jpeg", "jpeg_roundtrip", "add_noise", "degrade", "mcu_size"]
 
@@ -41,8 +42,6 @@ def _check_quality(quality: int) -> int:
 def encode_jpeg(pixels: np.ndarray, quality: int, *, subsampling: str = "4:2:0") -> bytes:
     """The baseline JPEG file (in memory) of 8-bit ``pixels`` (HxW, HxWx1 gray or HxWx3 RGB)
     at IJG ``quality`` (1-100) with ``subsampling`` of the chroma (ignored for gray)."""
-    from PIL import Image
-
     quality = _check_quality(quality)
     if subsampling not in SUBSAMPLINGS:
         raise ValueError(f"subsampling must be one of {SUBSAMPLINGS}, got {subsampling!r}")
@@ -85,8 +84,6 @@ def jpeg_roundtrip(image: np.ndarray, quality: int, *, subsampling: str = "4:2:0
     ndarray
         float32, the shape of ``image``, values ``k / 255``.
     """
-    from PIL import Image
-
     arr = np.asarray(image)
     squeeze = arr.ndim == 2
     if squeeze:
