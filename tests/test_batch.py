@@ -423,3 +423,20 @@ def test_resolve_degradation_models_what_the_file_and_pixels_show(tmp_path):
     config, _ = resolve_degradation(path, pixels, preset("warm", jpeg_subsampling="4:4:4"), kept)
     assert config.jpeg_subsampling == "4:4:4"
     assert resolve_degradation(path, pixels, preset("warm"), None) == (preset("warm"), None)
+
+
+def test_a_shipped_start_is_checked_against_its_manifest_without_keras():
+    code = ("import sys\n"
+            "from zssr import preset\n"
+            "from zssr.batch import UsageError, check_weights_fit\n"
+            "check_weights_fit(preset('warm'), load=False)\n"
+            "try:\n"
+            "    check_weights_fit(preset('warm', depth=10), load=False)\n"
+            "except UsageError as exc:\n"
+            "    print(exc)\n"
+            "print('keras' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "False", done.stdout + done.stderr[-2000:]
+    assert "depth-8, width-64 network, not depth 10" in lines[0]

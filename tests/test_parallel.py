@@ -40,3 +40,19 @@ def test_jobs_interrupt_resume_and_identical_outputs(parallel_inputs, serial_ref
     assert again.returncode == 1, again.stderr  # broken.png
     assert again.stderr.count("broken.png") == 1, again.stderr
     check_resumed(out, log, first, kept, serial_reference)
+
+
+def test_the_driver_of_a_jobs_run_does_not_import_keras(parallel_inputs, tmp_path):
+    # Keras is the workers' business: importing it in the driver would delay their start by
+    # the seconds it takes. The pool is replaced by a stand-in that only counts the images.
+    code = ("import sys\n"
+            "import zssr.parallel\n"
+            "seen = []\n"
+            "zssr.parallel.run_pool = lambda jobs, *a, **k: seen.append(len(jobs))\n"
+            "from zssr.cli import main\n"
+            f"main([{str(parallel_inputs)!r}, '-o', {str(tmp_path / 'out')!r}, '--jobs', '2',\n"
+            "      '--report', '--kernel', 'estimated', '-q'])\n"
+            "print(seen, 'keras' in sys.modules, 'tensorflow' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.split("\n")[0] == "[7] False False", done.stdout + done.stderr[-2000:]

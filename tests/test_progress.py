@@ -5,6 +5,8 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from zssr.progress import ProgressBars
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,3 +62,21 @@ def test_backend_unavailable_is_an_import_error():
     from zssr.progress import BackendUnavailable, import_backend
 
     assert issubclass(BackendUnavailable, ImportError) and callable(import_backend)
+
+
+def test_check_backend_finds_a_missing_or_unknown_backend_without_importing(monkeypatch):
+    import importlib.util
+
+    from zssr.progress import BackendUnavailable, check_backend
+
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    check_backend()  # installed here
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflowz")
+    with pytest.raises(BackendUnavailable, match="KERAS_BACKEND=tensorflowz: not a Keras backend"):
+        check_backend()
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else real(name, *a))
+    with pytest.raises(BackendUnavailable, match=r"KERAS_BACKEND=torch: .*pip install torch"):
+        check_backend()

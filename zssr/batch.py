@@ -206,11 +206,28 @@ def check_init_weights(init_weights: str) -> None:
                          f"or one of: {', '.join(NAMES)})")
 
 
-def check_weights_fit(config: ZSSRConfig) -> None:
+def check_weights_fit(config: ZSSRConfig, *, load: bool = True) -> None:
     """Check that ``config.init_weights`` holds a network of ``config``'s depth and width, for
-    RGB or gray images (else :class:`UsageError`); imports Keras. The arrays read are kept, so
-    the runs that follow do not read the file again."""
+    RGB or gray images (else :class:`UsageError`).
+
+    With ``load`` (or for a file of the user's) the weights are read, which imports Keras, and
+    kept, so the runs that follow do not read the file again. ``load=False`` checks a shipped
+    name against its manifest (sha256, depth and width) without Keras: for a process that only
+    hands images to workers.
+    """
     if not config.init_weights:
+        return
+    from .warm import NAMES, manifest
+
+    if not load and config.init_weights in NAMES:
+        check_init_weights(config.init_weights)  # present, and its sha256 matches
+        entry = manifest()[NAMES[config.init_weights]]
+        shape = (entry.get("depth"), entry.get("width"))
+        if shape != (config.depth, config.width):
+            raise UsageError(
+                f"init_weights={config.init_weights}: the shipped weights are a depth-{shape[0]}, "
+                f"width-{shape[1]} network, not depth {config.depth}, width {config.width}; set "
+                "depth and width to those the weights were trained with")
         return
     from .api import initial_weights
 

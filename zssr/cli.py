@@ -34,7 +34,7 @@ from .config import (
     preset,
     preset_names,
 )
-from .progress import BackendUnavailable, import_backend
+from .progress import BackendUnavailable, check_backend, import_backend
 from .report import Recorder
 from .workers import limit_threads
 
@@ -336,11 +336,12 @@ def _estimate_options(args: argparse.Namespace) -> Any:
 
 def _announce(args: argparse.Namespace, resolved: Resolved, ignored: int,
               say: Callable[..., None]) -> None:
-    from .network import precision_warning
+    if resolved.config.precision == "mixed_bfloat16":  # the only one warned of; imports Keras
+        from .network import precision_warning
 
-    warning = precision_warning(resolved.config.precision, "--precision {}")
-    if warning:
-        print(f"warning: {warning}", file=sys.stderr)
+        warning = precision_warning(resolved.config.precision, "--precision {}")
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
     if resolved.kernel_safe:
         names = ", ".join(resolved.kernel_safe)
         say(f"note: preset {resolved.preset} with --kernel {args.kernel}: reset {names} "
@@ -370,7 +371,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "new zssr process", file=sys.stderr)
             return EXIT_USAGE
     try:
-        import_backend(quiet=not args.debug)
+        if todo.mode == "serial":
+            import_backend(quiet=not args.debug)
+        else:  # only the workers need Keras: its import here would delay their start
+            check_backend()
     except BackendUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -388,7 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     outcomes: list[tuple[str, Job, str, float]] = []
     restore_signals = SIGNALS.install()
     try:
-        batch.check_weights_fit(resolved.config)  # before any kernel estimation or training
+        # before any kernel estimation or training; Keras only where this process runs images
+        batch.check_weights_fit(resolved.config, load=todo.mode == "serial")
         process["estimate"] = _estimate_options(args)
         run_batch(jobs, args, run, outcomes)
     except UsageError as exc:

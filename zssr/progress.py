@@ -6,6 +6,7 @@ Without a terminal (stderr piped into a log) there are no bars: one line per fin
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import time
@@ -15,7 +16,7 @@ from typing import Any
 from .quiet import QuietStderr, quiet_native_stderr
 
 __all__ = ["ProgressBars", "QuietStderr", "import_backend", "BackendUnavailable",
-           "stderr_is_terminal"]
+           "check_backend", "stderr_is_terminal"]
 
 _LABELS = {"train": "train", "predict": "ensemble", "estimate": "kernel"}
 
@@ -121,6 +122,36 @@ class BackendUnavailable(ImportError):
 IMPORT_DELAY_ENV = "ZSSR_TEST_IMPORT_DELAY"
 
 
+#: KERAS_BACKEND value -> the package it needs.
+BACKEND_PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy",
+                    "openvino": "openvino"}
+
+
+def _unavailable(name: str, why: str) -> BackendUnavailable:
+    return BackendUnavailable(
+        f"KERAS_BACKEND={name}: cannot import the Keras backend ({why}); install it "
+        f"(pip install {name}) or unset KERAS_BACKEND to use tensorflow")
+
+
+def check_backend() -> None:
+    """Check, without importing anything, that Keras and the backend ``KERAS_BACKEND`` names
+    are installed: for a process that only hands images to worker processes, which import it.
+
+    Raises
+    ------
+    BackendUnavailable
+        As :func:`import_backend` would.
+    """
+    name = os.environ.get("KERAS_BACKEND", "tensorflow")
+    package = BACKEND_PACKAGES.get(name)
+    if package is None:
+        raise BackendUnavailable(f"KERAS_BACKEND={name}: not a Keras backend; set it to one of "
+                                 f"{', '.join(BACKEND_PACKAGES)}, or unset it to use tensorflow")
+    for module in ("keras", package):
+        if importlib.util.find_spec(module) is None:
+            raise _unavailable(name, f"No module named '{module}'")
+
+
 def import_backend(*, quiet: bool = True) -> None:
     """Import Keras and its backend and find the device, without the C++ log lines if ``quiet``.
 
@@ -138,10 +169,7 @@ def import_backend(*, quiet: bool = True) -> None:
         try:
             import keras
         except (ImportError, ValueError) as exc:
-            name = os.environ.get("KERAS_BACKEND", "tensorflow")
-            raise BackendUnavailable(
-                f"KERAS_BACKEND={name}: cannot import the Keras backend ({exc}); install it "
-                f"(pip install {name}) or unset KERAS_BACKEND to use tensorflow") from None
+            raise _unavailable(os.environ.get("KERAS_BACKEND", "tensorflow"), str(exc)) from None
 
         from .network import compute_device
 
