@@ -1,14 +1,17 @@
 """Images per minute over a folder: one process (serial), ``--jobs N`` and a local Ray cluster,
 each in the same run on the same machine.
 
-    python benchmarks/folder_throughput.py [--images 16] [--crop 0] [--workers 2] [--tag TAG]
+    python benchmarks/folder_throughput.py [--images 16] [--crop 0] [--workers 2] [--repeats 1]
+                                           [--tag TAG]
 
 Takes the first ``--images`` BSD200 training images (``../shared/data/train/BSD200``, 481x321 or
 321x481), or their central ``--crop`` x ``--crop`` squares, and upscales the folder x2 with the
 default preset through the command line (``python -m zssr FOLDER -o OUT -q``), three times:
 serial (all cores for each image), ``--jobs N``, and ``--cluster ray --cpus-per-image
 cores/N`` (Ray started by the command, so its start-up counts). Wall time is measured around the
-whole command, start-up included; per-image seconds come from the run log. The outputs of the
+whole command, start-up included; per-image seconds come from the run log. With ``--repeats R``
+the three modes run in turn R times (serial, jobs, Ray, serial, ...) and each row gives the
+median wall time, so a slow spell of the machine does not fall on one mode. The outputs of the
 two parallel runs (same threads per image) are compared bit for bit. Prints a table and writes
 ``benchmarks/results/folder_throughput_<size>[_TAG].{md,json}``.
 """
@@ -76,13 +79,26 @@ def run(mode: str, flags: list[str], inputs: Path, out: Path) -> dict:
             "outputs_sha256": digest.hexdigest()}
 
 
+def median_row(runs: list[dict]) -> dict:
+    """One mode's row: the run of median wall time, with every run's wall time kept."""
+    ordered = sorted(runs, key=lambda r: r["wall_seconds"])
+    row = dict(ordered[(len(ordered) - 1) // 2])
+    row["wall_seconds_runs"] = [r["wall_seconds"] for r in runs]
+    if len({r["outputs_sha256"] for r in runs}) != 1:
+        raise SystemExit(f"{row['mode']}: the repeated runs gave different outputs")
+    return row
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--images", type=int, default=16)
     p.add_argument("--crop", type=int, default=0, help="central square crop (0: whole images)")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=1, help="rounds of the three modes (median)")
     p.add_argument("--tag", default="")
     args = p.parse_args(argv)
+    if args.repeats < 1:
+        p.error("--repeats must be >= 1")
     if not DATA.is_dir():
         p.error(f"no training images at {DATA}")
     cpus = max(1, cpu_count() // args.workers)
@@ -93,10 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         inputs = Path(tmp) / "in"
         inputs.mkdir()
         shapes = make_inputs(inputs, args.images, args.crop)
-        rows = []
-        for i, (mode, flags) in enumerate(modes):
-            rows.append(run(mode, flags, inputs, Path(tmp) / f"out{i}"))
-            print(rows[-1], flush=True)
+        runs: list[list[dict]] = [[] for _ in modes]
+        for r in range(args.repeats):
+            for i, (mode, flags) in enumerate(modes):
+                runs[i].append(run(mode, flags, inputs, Path(tmp) / f"out{i}_{r}"))
+                print(runs[i][-1], flush=True)
+        rows = [median_row(mode_runs) for mode_runs in runs]
     base = rows[0]["images_per_minute"]
     for row in rows:
         row["vs_serial"] = round(row["images_per_minute"] / base, 2)
@@ -107,8 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     lines = [f"# Folder throughput: {args.images} images ({size}, median {h:g}x{w:g}), x2, "
              "default preset", "",
              f"Machine: {machine}; `benchmarks/folder_throughput.py"
-             f"{' --crop ' + str(args.crop) if args.crop else ''}`. Wall time around the whole "
-             "command, start-up included (Keras import per process; Ray's start for Ray).", "",
+             f"{' --crop ' + str(args.crop) if args.crop else ''}"
+             f"{' --repeats ' + str(args.repeats) if args.repeats > 1 else ''}`. Wall time "
+             "around the whole command, start-up included (Keras import per process; Ray's "
+             "start for Ray)"
+             + (f"; median of {args.repeats} rounds of the three modes" if args.repeats > 1
+                else "") + ".", "",
              "| mode | images/min | vs serial | wall s | median s per image (run log) |",
              "|---|---:|---:|---:|---:|"]
     lines += [f"| {r['mode']} | {r['images_per_minute']:.2f} | {r['vs_serial']:.2f}x | "
@@ -122,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write(RESULTS / f"{stem}.md", lambda tmp: Path(tmp).write_text(text), True)
     write_json(RESULTS / f"{stem}.json", {"machine": machine, "images": args.images,
                                           "crop": args.crop, "workers": args.workers,
+                                          "repeats": args.repeats,
                                           "rows": rows, "parallel_identical": identical})
     return 0
 
