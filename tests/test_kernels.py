@@ -170,3 +170,74 @@ def test_a_missing_kernel_file_is_named_in_api_terms(tmp_path):
     with pytest.raises(KernelError, match="kernel='bicubic'") as exc:
         load_kernel(tmp_path / "none.mat")
     assert "--" not in str(exc.value)
+
+
+def _distance_to_moment_matched_gaussian(kernel):
+    """Total-variation distance between a kernel and the Gaussian of the same mean and
+    second moments sampled on its grid (0: Gaussian-shaped; 1: disjoint)."""
+    cov = kernel_covariance(kernel)
+    centre = centre_of_mass(kernel)
+    y, x = np.indices(kernel.shape, dtype=np.float64)
+    d = np.stack([y - centre[0], x - centre[1]], axis=-1)
+    g = np.exp(-0.5 * np.einsum("...i,ij,...j->...", d, np.linalg.inv(cov), d))
+    return 0.5 * np.abs(kernel - g / g.sum()).sum()
+
+
+@pytest.mark.parametrize("size, scale", [(11, 2), (31, 4), (13, 3), (12, 2)])
+def test_random_shake_kernel_is_a_normalised_kernel_centred_for_its_scale(size, scale):
+    from zssr.kernels import random_shake_kernel
+
+    centre = size // 2 + 0.5 * (scale - size % 2)  # where random_gaussian_kernel centres
+    for seed in range(20):
+        k = random_shake_kernel(size, np.random.default_rng(seed), scale=scale)
+        assert k.shape == (size, size)
+        assert k.min() >= 0
+        assert k.sum() == pytest.approx(1.0, abs=1e-9)
+        np.testing.assert_allclose(centre_of_mass(k), [centre, centre], atol=0.1)
+
+
+def test_random_shake_kernel_is_reproducible_from_its_seed():
+    from zssr.kernels import random_shake_kernel
+
+    a = random_shake_kernel(11, np.random.default_rng(5))
+    np.testing.assert_array_equal(a, random_shake_kernel(11, np.random.default_rng(5)))
+    assert not np.allclose(a, random_shake_kernel(11, np.random.default_rng(6)))
+
+
+def test_random_shake_kernels_are_not_gaussian_shaped():
+    # Mass on a thin curved path, not filling an ellipse: most shake kernels are far from the
+    # Gaussian with their own second moments, where DIV2KRK's noisy Gaussians all stay close.
+    from zssr.kernels import random_shake_kernel
+
+    def far(kernels):
+        return np.mean([_distance_to_moment_matched_gaussian(k) > 0.1 for k in kernels])
+
+    seeds = range(50)
+    assert far(random_gaussian_kernel(11, np.random.default_rng(s)) for s in seeds) == 0.0
+    assert far(random_shake_kernel(11, np.random.default_rng(s)) for s in seeds) >= 0.7
+    assert far(random_shake_kernel(31, np.random.default_rng(s), scale=4) for s in seeds) >= 0.9
+
+
+def test_random_shake_kernel_spans_vary_with_the_draw():
+    from zssr.kernels import random_shake_kernel
+
+    spans = []
+    for seed in range(30):
+        k = random_shake_kernel(31, np.random.default_rng(seed), scale=4, lens_sigma=0.0)
+        rows, cols = np.nonzero(k > 1e-6)
+        spans.append(max(np.ptp(rows), np.ptp(cols)))
+    assert min(spans) <= 6 and max(spans) >= 18  # near-points and long strokes
+    assert max(spans) <= 0.7 * 31 + 2  # bilinear splatting adds at most a pixel each side
+
+
+def test_random_shake_kernel_rejects_bad_arguments():
+    from zssr.kernels import random_shake_kernel
+
+    with pytest.raises(ValueError, match="too small"):
+        random_shake_kernel(3, scale=2)
+    with pytest.raises(ValueError, match="steps"):
+        random_shake_kernel(11, steps=1)
+    with pytest.raises(ValueError, match="span_range"):
+        random_shake_kernel(11, span_range=(0.5, 0.2))
+    with pytest.raises(ValueError, match="lens_sigma"):
+        random_shake_kernel(11, lens_sigma=-1.0)

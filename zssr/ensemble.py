@@ -52,7 +52,11 @@ def back_projection(sr: np.ndarray, lr: np.ndarray, scale: float | Sequence[floa
     """Iterative back-projection: make ``sr`` consistent with ``lr``.
 
     Each iteration adds the bicubically upscaled residual ``lr - downscale(sr)``, where the
-    downscale uses ``kernel`` (bicubic when ``None``), and clips to [0, 1].
+    downscale uses ``kernel`` (bicubic when ``None``), and clips to [0, 1]. An iteration that
+    makes the residual larger is undone and ends the loop: bicubic upscaling is not the adjoint of
+    an asymmetric kernel (camera shake, motion), and for such kernels the plain iteration can
+    diverge, amplifying the frequencies where the kernel shifts phase. For symmetric kernels each
+    iteration shrinks the residual and nothing is undone.
 
     References
     ----------
@@ -60,9 +64,20 @@ def back_projection(sr: np.ndarray, lr: np.ndarray, scale: float | Sequence[floa
     """
     pair = as_pair(scale)
     inv = (1.0 / pair[0], 1.0 / pair[1])
+
+    def residual_of(image: np.ndarray) -> tuple[np.ndarray, float]:
+        res = lr - downscale(image, inv, kernel, output_shape=lr.shape[:2])
+        return res, float(np.mean(np.square(res, dtype=np.float64)))
+
+    if iterations < 1:
+        return sr
+    residual, error = residual_of(sr)
     for _ in range(iterations):
-        residual = lr - downscale(sr, inv, kernel, output_shape=lr.shape[:2])
-        sr = np.clip(sr + imresize(residual, pair, output_shape=sr.shape[:2]), 0.0, 1.0)
+        step = np.clip(sr + imresize(residual, pair, output_shape=sr.shape[:2]), 0.0, 1.0)
+        step_residual, step_error = residual_of(step)
+        if step_error > error:  # diverging: keep the better image
+            break
+        sr, residual, error = step, step_residual, step_error
     return sr
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "analytic_x4",
     "analytic_x8",
     "random_gaussian_kernel",
+    "random_shake_kernel",
     "kernel_covariance",
     "bicubic_kernel",
     "kernel_picture",
@@ -204,6 +205,136 @@ def random_gaussian_kernel(
     k *= 1.0 + rng.uniform(-noise, noise, size=k.shape)
     k = np.clip(k, 0, None)
     return k / k.sum()
+
+
+def random_shake_kernel(
+    size: int = 11,
+    rng: np.random.Generator | None = None,
+    *,
+    scale: int = 2,
+    steps: int = 48,
+    span_range: tuple[float, float] = (0.1, 0.7),
+    jitter: float = 0.2,
+    turn_probability: float = 0.04,
+    lens_sigma: float = 0.4,
+) -> np.ndarray:
+    """A random camera-shake (motion) blur kernel: a thin, curved, asymmetric trajectory.
+
+    The camera's path is a random walk with momentum: ``steps`` positions, each the previous one
+    plus a velocity that starts as a unit vector of random direction and at every step takes a
+    random acceleration ``N(0, jitter**2)`` per axis (its speed kept within 0.25-1.5), and with
+    probability ``turn_probability`` turns sharply (by 45 to 135 degrees either way). The path is
+    rescaled so that its larger extent is ``span * size`` pixels with ``span ~ U(span_range)``:
+    short paths are nearly points, long ones strongly directional. It is resampled at sub-steps
+    of at most 0.1 px, every sub-step holding the same exposure (the kernel is brighter where
+    the camera moved slowly), splatted bilinearly onto a ``size x size`` grid, blurred by a
+    Gaussian of ``lens_sigma`` pixels (the lens), clipped at 0 and normalised to sum 1.
+
+    The path is placed so that the kernel's centre of mass sits where a kernel for ``scale`` is
+    centred (the middle of the first ``scale x scale`` block, as in
+    :func:`random_gaussian_kernel`); a path too long for the array around that centre is shrunk
+    about its centre of mass, and a residual offset (from the blur's tails at the borders) is
+    removed by a sub-pixel shift.
+
+    Parameters
+    ----------
+    size : int
+        Side of the square kernel (HR pixels).
+    rng : numpy.random.Generator, optional
+        The source of randomness (a fresh unseeded one by default).
+    scale : int
+        The downscaling factor the kernel is for; sets where its centre of mass sits.
+    steps : int
+        Positions of the random walk (at least 2).
+    span_range : (float, float)
+        Bounds of the uniform draw of the path's larger extent, as fractions of ``size``.
+    jitter : float
+        Standard deviation of the per-step acceleration, relative to the initial speed: larger
+        values give curlier paths.
+    turn_probability : float
+        Chance per step of a sharp turn.
+    lens_sigma : float
+        Standard deviation (pixels) of the Gaussian blur applied to the rasterised path; 0 for
+        none.
+
+    Returns
+    -------
+    ndarray
+        ``size x size`` float64 kernel, non-negative, summing to 1.
+
+    Raises
+    ------
+    ValueError
+        For a ``size`` too small to hold a path around the centre for ``scale``, fewer than 2
+        ``steps``, or a bad ``span_range`` or ``lens_sigma``.
+
+    References
+    ----------
+    G. Boracchi, A. Foi, "Modeling the Performance of Image Restoration From Motion Blur", IEEE
+    Transactions on Image Processing 21(8), 2012 (random camera trajectories with inertia and
+    impulsive turns).
+    """
+    from scipy.ndimage import gaussian_filter, shift
+
+    rng = np.random.default_rng() if rng is None else rng
+    centre = size // 2 + 0.5 * (scale - size % 2)
+    room = min(centre, size - 1 - centre) - 1.0  # largest offset of a path point from the centre
+    if room <= 0:
+        raise ValueError(f"size {size} is too small for a scale-{scale} kernel; use a larger size")
+    if steps < 2:
+        raise ValueError(f"steps must be >= 2, got {steps}")
+    low, high = span_range
+    if not 0 < low <= high:
+        raise ValueError(f"span_range must satisfy 0 < low <= high, got {span_range}")
+    if lens_sigma < 0:
+        raise ValueError(f"lens_sigma must be >= 0, got {lens_sigma}")
+
+    angle = rng.uniform(-np.pi, np.pi)
+    velocity = np.array([np.sin(angle), np.cos(angle)])  # (row, column)
+    path = np.zeros((steps, 2))
+    for t in range(1, steps):
+        velocity = velocity + rng.normal(0.0, jitter, size=2)
+        if rng.random() < turn_probability:
+            turn = rng.choice([-1.0, 1.0]) * rng.uniform(np.pi / 4, 3 * np.pi / 4)
+            c, s = np.cos(turn), np.sin(turn)
+            velocity = np.array([c * velocity[0] - s * velocity[1],
+                                 s * velocity[0] + c * velocity[1]])
+        speed = max(float(np.hypot(*velocity)), 1e-9)
+        velocity *= np.clip(speed, 0.25, 1.5) / speed
+        path[t] = path[t - 1] + velocity
+    path *= rng.uniform(low, high) * size / max(float(np.ptp(path, axis=0).max()), 1e-9)
+
+    # Equal exposure per sub-step: resample uniformly in time, at most 0.1 px apart.
+    longest = float(np.hypot(*np.diff(path, axis=0).T).max())
+    sub = max(1, int(np.ceil(longest / 0.1)))
+    times = np.linspace(0, steps - 1, (steps - 1) * sub + 1)
+    points = np.stack([np.interp(times, np.arange(steps), path[:, i]) for i in (0, 1)], axis=1)
+    # Bilinear splatting keeps the points' mean, and a Gaussian blur keeps the mean too, so the
+    # points' mean becomes the kernel's centre of mass.
+    points -= points.mean(axis=0)
+    reach = np.abs(points).max()
+    if reach > room:
+        points *= room / reach
+    points += centre
+
+    kernel = np.zeros((size, size))
+    base = np.floor(points).astype(int)
+    frac = points - base
+    for dr in (0, 1):
+        for dc in (0, 1):
+            weight = (frac[:, 0] if dr else 1 - frac[:, 0]) * (frac[:, 1] if dc else 1 - frac[:, 1])
+            np.add.at(kernel, (base[:, 0] + dr, base[:, 1] + dc), weight)
+    if lens_sigma > 0:
+        kernel = gaussian_filter(kernel, lens_sigma, mode="constant")
+    kernel = np.clip(kernel, 0, None)
+    kernel /= kernel.sum()
+    for _ in range(3):  # the blur's tails cut at the borders can move the centre slightly
+        offset = centre - centre_of_mass(kernel)
+        if np.abs(offset).max() < 1e-3:
+            break
+        kernel = np.clip(shift(kernel, offset, order=1, mode="constant"), 0, None)
+        kernel /= kernel.sum()
+    return kernel
 
 
 def bicubic_kernel(scale: int = 2) -> np.ndarray:
