@@ -21,7 +21,7 @@ The LR is ``zssr.resize.downscale_with_kernel(hr, kernel, 1 / scale)`` rounded t
 saved LR file would be). KernelGAN (``zssr.estimate.kernelgan.train_kernelgan``, default
 ``KernelGANConfig`` but ``--seed`` and ``--estimate-iters``) estimates the kernel from the LR
 alone; the members' raw kernels become the estimate exactly as
-``zssr.estimate.kernelgan.estimate_kernel`` combines them (:func:`estimate_from_members`). Each
+``zssr.estimate.kernelgan.estimate_kernel`` combines them (``kernel_from_members``). Each
 LR is then super-resolved three times with the recipe ``zssr --kernel estimated`` runs by
 default (the default preset made kernel-safe, ``--set`` overrides on top): with the bicubic
 kernel, with the estimate and with the ground-truth kernel. Scores: PSNR-Y / SSIM-Y against the
@@ -60,7 +60,6 @@ from zssr.config import default_preset, kernel_safe, preset  # noqa: E402
 from zssr.estimate.config import KernelGANConfig  # noqa: E402
 from zssr.io import atomic_write, read_image, write_json  # noqa: E402
 from zssr.kernels import (  # noqa: E402
-    analytic_x4,
     bicubic_kernel,
     centre_of_mass,
     kernel_error,
@@ -101,18 +100,6 @@ def draw_kernel(kind: str, scale: int, rng: np.random.Generator) -> np.ndarray:
     return random_shake_kernel(size, rng, scale=scale, lens_sigma=lens)
 
 
-def estimate_from_members(members: list[np.ndarray], cfg: KernelGANConfig,
-                          scale: int) -> np.ndarray:
-    """The kernel ``estimate_kernel`` makes of the members' raw kernels: post-processed and
-    averaged, sharpened by ``cfg.sharpen``, composed to x4 for ``scale`` 4."""
-    from zssr.estimate.kernelgan import combine_kernels, sharpen_kernel
-
-    k2 = combine_kernels(members, cfg.n_filtering)
-    if cfg.sharpen != 1.0:
-        k2 = sharpen_kernel(k2, cfg.sharpen)
-    return k2 if scale == 2 else analytic_x4(k2)
-
-
 def central_square(path: Path, side: int, scale: int) -> np.ndarray:
     """The image's central square of ``side`` pixels (less where the image is smaller), cut to
     a multiple of ``scale``; alpha dropped."""
@@ -142,12 +129,12 @@ def make_cases(args: argparse.Namespace, files: list[Path]) -> list[dict]:
 
 def estimate_all(cases: list[dict], kg_cfg: KernelGANConfig, scale: int, npz: Path) -> None:
     """KernelGAN on every case's LR; the results join the cases and go to ``npz``."""
-    from zssr.estimate.kernelgan import train_kernelgan
+    from zssr.estimate.kernelgan import kernel_from_members, train_kernelgan
 
     for n, case in enumerate(cases, 1):
         start = time.perf_counter()
         members = train_kernelgan(case["lr"], config=kg_cfg)
-        case["estimate"] = estimate_from_members(members, kg_cfg, scale)
+        case["estimate"] = kernel_from_members(members, kg_cfg, scale)[0]
         case["seconds"] = time.perf_counter() - start
         case["members"] = np.stack(members)
         print(f"[{n}/{len(cases)}] {case['kind']:8s} {case['image']:8s} estimated in "

@@ -176,6 +176,12 @@ def analytic_x8(kernel_x2: np.ndarray) -> np.ndarray:
     return compose_kernels(analytic_x4(kernel_x2), 4, kernel_x2)
 
 
+def _centre_for_scale(size: int, scale: int) -> float:
+    """Where a ``size``-wide kernel for ``scale`` is centred: the middle of its first
+    ``scale x scale`` block, as the downscaling grid expects."""
+    return size // 2 + 0.5 * (scale - size % 2)
+
+
 def random_gaussian_kernel(
     size: int = 11,
     rng: np.random.Generator | None = None,
@@ -198,7 +204,7 @@ def random_gaussian_kernel(
     theta = rng.uniform(-np.pi, np.pi)
     rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
     cov = rot @ np.diag([l1, l2]) @ rot.T
-    centre = size // 2 + 0.5 * (scale - size % 2)
+    centre = _centre_for_scale(size, scale)
     y, x = np.indices((size, size), dtype=np.float64)
     d = np.stack([y - centre, x - centre], axis=-1)
     k = np.exp(-0.5 * np.einsum("...i,ij,...j->...", d, np.linalg.inv(cov), d))
@@ -277,7 +283,7 @@ def random_shake_kernel(
     from scipy.ndimage import gaussian_filter, shift
 
     rng = np.random.default_rng() if rng is None else rng
-    centre = size // 2 + 0.5 * (scale - size % 2)
+    centre = _centre_for_scale(size, scale)
     room = min(centre, size - 1 - centre) - 1.0  # largest offset of a path point from the centre
     if room <= 0:
         raise ValueError(f"size {size} is too small for a scale-{scale} kernel; use a larger size")

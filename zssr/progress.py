@@ -122,9 +122,8 @@ class BackendUnavailable(ImportError):
 IMPORT_DELAY_ENV = "ZSSR_TEST_IMPORT_DELAY"
 
 
-#: KERAS_BACKEND value -> the package it needs.
-BACKEND_PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy",
-                    "openvino": "openvino"}
+#: The KERAS_BACKEND values; each needs the package of the same name.
+BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")
 
 
 def _unavailable(name: str, why: str) -> BackendUnavailable:
@@ -143,11 +142,10 @@ def check_backend() -> None:
         As :func:`import_backend` would.
     """
     name = os.environ.get("KERAS_BACKEND", "tensorflow")
-    package = BACKEND_PACKAGES.get(name)
-    if package is None:
+    if name not in BACKENDS:
         raise BackendUnavailable(f"KERAS_BACKEND={name}: not a Keras backend; set it to one of "
-                                 f"{', '.join(BACKEND_PACKAGES)}, or unset it to use tensorflow")
-    for module in ("keras", package):
+                                 f"{', '.join(BACKENDS)}, or unset it to use tensorflow")
+    for module in ("keras", name):
         if importlib.util.find_spec(module) is None:
             raise _unavailable(name, f"No module named '{module}'")
 

@@ -29,7 +29,7 @@ from .crops import CropSampler
 
 __all__ = ["KernelGANConfig", "estimate_kernel", "DeepLinearGenerator", "BatchStatNorm",
            "build_discriminator", "post_process_kernel", "sharpen_kernel", "EstimateEvent",
-           "train_kernelgan", "combine_kernels"]
+           "train_kernelgan", "combine_kernels", "kernel_from_members"]
 
 
 @dataclass(frozen=True)
@@ -433,8 +433,17 @@ def estimate_kernel(
     if scale not in (2, 4):
         raise ValueError(f"kernel estimation supports scale 2 or 4, got {scale}")
     cfg = config or KernelGANConfig()
-    k2 = combine_kernels(train_kernelgan(image, config=cfg, progress=progress), cfg.n_filtering)
-    if cfg.sharpen != 1.0:
-        k2 = sharpen_kernel(k2, cfg.sharpen)
-    kernel = k2 if scale == 2 else analytic_x4(k2)
+    kernel, k2 = kernel_from_members(train_kernelgan(image, config=cfg, progress=progress),
+                                     cfg, scale)
     return (kernel, k2) if return_x2 else kernel
+
+
+def kernel_from_members(members: list[np.ndarray], config: KernelGANConfig, scale: int = 2
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """The estimate :func:`estimate_kernel` makes of the members' raw kernels: post-processed
+    and averaged (:func:`combine_kernels`), raised to ``config.sharpen``, composed to x4 for
+    ``scale`` 4. Returns ``(kernel, kernel_x2)``."""
+    k2 = combine_kernels(members, config.n_filtering)
+    if config.sharpen != 1.0:
+        k2 = sharpen_kernel(k2, config.sharpen)
+    return (k2 if scale == 2 else analytic_x4(k2)), k2
